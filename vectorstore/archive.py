@@ -1,0 +1,249 @@
+"""One archive (collection): the catalog, the dense vectors and the keyword index kept in step.
+
+Write order for a document, chosen so that a crash at any point leaves nothing half-visible:
+catalog row -> `pending` (invisible); delete old vectors; add new vectors; catalog passages + row -> `ok`
+in one transaction; keyword index rebuilt from the catalog. Readers only trust vectors whose document is
+`ok` with the same content key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ingest import discover, load_document, split_document
+from ingest.model import Document, IngestError, Passage
+from speechqa.settings import Settings
+from vectorstore.catalog import Catalog, DocRow
+from vectorstore.chroma_store import DenseStore
+from vectorstore.embeddings import Embedder, get_embedder
+from vectorstore.keyword import KeywordIndex, tokenize
+
+INDEX_VERSION = "1"  # bump when what is embedded or tokenized for a passage changes
+
+
+def passage_view(doc: Document, passage: Passage) -> str:
+    """What is embedded and keyword-indexed for a passage: title and section give it its context."""
+    head = doc.title if not passage.section or passage.section in doc.title else f"{doc.title} {passage.section}"
+    return f"{head}\n{passage.text}"
+
+
+@dataclass
+class FileResult:
+    path: str
+    doc_id: str
+    status: str  # indexed | unchanged | failed | removed
+    passages: int = 0
+    error: str = ""
+
+
+@dataclass
+class IngestReport:
+    results: list[FileResult] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.results if r.status == status)
+
+    @property
+    def failed(self) -> list[FileResult]:
+        return [r for r in self.results if r.status == "failed"]
+
+    @property
+    def chunks(self) -> int:
+        return sum(r.passages for r in self.results if r.status == "indexed")
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "indexed": self.count("indexed"),
+            "unchanged": self.count("unchanged"),
+            "removed": self.count("removed"),
+            "failed": [{"path": r.path, "error": r.error} for r in self.failed],
+            "chunks": self.chunks,
+            "seconds": round(self.seconds, 2),
+        }
+
+
+@dataclass
+class Progress:
+    files_done: int
+    files_total: int
+    passages_done: int
+    current: str
+    elapsed: float
+
+    @property
+    def eta(self) -> float | None:
+        if not self.files_done or self.files_done >= self.files_total:
+            return None
+        return self.elapsed / self.files_done * (self.files_total - self.files_done)
+
+
+ProgressFn = Callable[[Progress], None]
+
+
+class Archive:
+    """Everything stored for one collection. Safe to share between threads of one process."""
+
+    def __init__(self, settings: Settings, collection: str | None = None, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self.collection = collection or settings.collection
+        self.embedder = embedder or get_embedder(settings)
+        self.catalog = Catalog(settings.db / "catalog.sqlite3")
+        self.dense = DenseStore(settings, self.collection, self.embedder)
+        self._keyword: KeywordIndex | None = None
+        self._keyword_lock = threading.Lock()
+        self._write_lock = threading.Lock()
+
+    # --- reading ---
+    @property
+    def keyword_folder(self) -> Path:
+        return self.settings.db / "keyword" / hashlib.sha1(self.collection.encode("utf-8")).hexdigest()[:16]
+
+    def keyword(self) -> KeywordIndex:
+        """The keyword index as of the catalog's current generation (reloaded when another writer changed it)."""
+        gen = self.catalog.generation(self.collection)
+        with self._keyword_lock:
+            if self._keyword is None or self._keyword.generation != gen:
+                self._keyword = KeywordIndex.load_or_build(self.catalog, self.collection, self.keyword_folder)
+            return self._keyword
+
+    def documents(self) -> list[DocRow]:
+        return self.catalog.documents(self.collection)
+
+    def document(self, doc_id: str) -> Document | None:
+        return self.catalog.full_document(self.collection, doc_id)
+
+    # --- writing ---
+    def content_key(self, raw_sha: str) -> str:
+        """A document's key: its bytes plus everything that decides its passages and vectors."""
+        s = self.settings
+        config = f"{INDEX_VERSION}|{s.chunk_size}|{s.chunk_overlap}|{self.embedder.name}"
+        return hashlib.sha256(f"{raw_sha}|{config}".encode()).hexdigest()
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        keys = [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts]
+        cached = self.catalog.cached_vectors(self.embedder.name, keys)
+        missing = [i for i, k in enumerate(keys) if k not in cached]
+        fresh: dict[str, np.ndarray] = {}
+        step = max(1, self.settings.embed_batch)
+        # longest first, so each batch holds texts of similar length
+        missing.sort(key=lambda i: -len(texts[i]))
+        for b in range(0, len(missing), step):
+            idx = missing[b : b + step]
+            vecs = self.embedder.embed_passages([texts[i] for i in idx])
+            for i, v in zip(idx, vecs, strict=True):
+                fresh[keys[i]] = v
+        if fresh:
+            self.catalog.store_vectors(self.embedder.name, fresh)
+        cached.update(fresh)
+        return np.stack([cached[k] for k in keys]) if keys else np.zeros((0, self.embedder.dim), np.float32)
+
+    def _write(self, doc: Document, passages: list[Passage], tokens: list[list[str]], vectors: np.ndarray) -> None:
+        self.catalog.mark_pending(self.collection, doc)
+        self.dense.delete_document(doc.doc_id)
+        self.dense.add(
+            ids=[p.passage_id for p in passages],
+            vectors=vectors,
+            metadatas=[
+                {"doc_id": doc.doc_id, "idx": p.index, "sha256": doc.sha256, "start": p.start, "end": p.end}
+                for p in passages
+            ],
+            texts=[p.text for p in passages],
+        )
+        self.catalog.commit_document(self.collection, doc, passages, tokens)
+
+    def recover(self) -> int:
+        """Undo what an interrupted run left: pending rows and vectors of unknown documents."""
+        fixed = 0
+        ok = {d.doc_id for d in self.catalog.documents(self.collection, state="ok")}
+        for row in self.catalog.documents(self.collection, state="pending"):
+            self.dense.delete_document(row.doc_id)
+            self.catalog.remove_document(self.collection, row.doc_id)
+            fixed += 1
+        for doc_id in self.dense.doc_ids() - ok:
+            self.dense.delete_document(doc_id)
+            fixed += 1
+        return fixed
+
+    def index_one(self, path: Path, doc_id: str) -> FileResult:
+        s = self.settings
+        try:
+            doc = load_document(path, doc_id, max_bytes=s.max_file_mb * 2**20)
+        except IngestError as exc:
+            return FileResult(str(path), doc_id, "failed", error=str(exc))
+        doc.sha256 = self.content_key(doc.sha256)
+        known = self.catalog.document(self.collection, doc_id)
+        if known is not None and known.state == "ok" and known.sha256 == doc.sha256:
+            return FileResult(str(path), doc_id, "unchanged", passages=known.n_passages)
+        passages = split_document(doc, s.chunk_size, s.chunk_overlap)
+        if not passages:
+            return FileResult(str(path), doc_id, "failed", error="文件中没有可索引的文字内容")
+        views = [passage_view(doc, p) for p in passages]
+        tokens = [tokenize(v) for v in views]
+        vectors = self._embed(views)
+        with self._write_lock:
+            self._write(doc, passages, tokens, vectors)
+        return FileResult(str(path), doc_id, "indexed", passages=len(passages))
+
+    def index_paths(self, paths: list[Path], progress: ProgressFn | None = None, sync: bool = False) -> IngestReport:
+        """Index files and folders (recursively). Unchanged files cost a hash; failures don't stop the batch.
+
+        With `sync`, documents of this archive whose files are no longer under `paths` are removed.
+        """
+        t0 = time.perf_counter()
+        report = IngestReport()
+        self.recover()
+        files = discover(paths)
+        passages_done = 0
+        for i, (path, doc_id) in enumerate(files):
+            if progress:
+                progress(Progress(i, len(files), passages_done, doc_id, time.perf_counter() - t0))
+            try:
+                result = self.index_one(path, doc_id)
+            except IngestError as exc:
+                result = FileResult(str(path), doc_id, "failed", error=str(exc))
+            except OSError as exc:
+                result = FileResult(str(path), doc_id, "failed", error=f"读取或写入失败：{exc.strerror or exc}")
+            report.results.append(result)
+            passages_done += result.passages if result.status == "indexed" else 0
+        if sync:
+            seen = {doc_id for _, doc_id in files}
+            for row in self.catalog.documents(self.collection, state=None):
+                if row.doc_id not in seen:
+                    self.remove(row.doc_id)
+                    report.results.append(FileResult(row.doc_id, row.doc_id, "removed"))
+        if progress:
+            progress(Progress(len(files), len(files), passages_done, "", time.perf_counter() - t0))
+        self.refresh_keyword()
+        report.seconds = time.perf_counter() - t0
+        return report
+
+    def remove(self, doc_id: str) -> bool:
+        row = self.catalog.document(self.collection, doc_id)
+        if row is None:
+            return False
+        with self._write_lock:
+            self.catalog.mark_pending(self.collection, Document(doc_id=doc_id, text="", title=row.title, sha256=row.sha256))
+            self.dense.delete_document(doc_id)
+            self.catalog.remove_document(self.collection, doc_id)
+        return True
+
+    def refresh_keyword(self) -> None:
+        with self._keyword_lock:
+            self._keyword = KeywordIndex.load_or_build(self.catalog, self.collection, self.keyword_folder)
+
+
+def report_json(report: IngestReport) -> str:
+    return json.dumps(report.summary(), ensure_ascii=False)
+
+
+def results_json(report: IngestReport) -> list[dict[str, object]]:
+    return [asdict(r) for r in report.results]
