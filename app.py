@@ -1,0 +1,404 @@
+"""The web app: a chat with numbered citations, a document viewer and a document list.
+
+UI only: answering, retrieval and documents come from `bot.qa.QA`. Every piece of document or
+question text is HTML-escaped here before it is put into any HTML.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlencode
+
+import gradio as gr
+
+from bot.types import Answer, Citation
+from ingest.model import Document
+from speechqa.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from bot.qa import QA
+
+log = logging.getLogger("speechqa.app")
+
+# --- user-facing text (Chinese) ---
+APP_TITLE = "讲话与会议资料智能问答"
+APP_INTRO = (
+    "根据资料库中的讲话、工作报告和会议纪要回答问题。回答中的 [1]、[2] 是引用编号，"
+    "点击引用可在右侧查看原文，被引用的段落会高亮显示。"
+)
+TAB_CHAT = "问答"
+TAB_DOCS = "文档浏览"
+LABEL_QUESTION = "问题"
+PLACEHOLDER_QUESTION = "请输入问题，按回车或点击“发送”"
+LABEL_SEND = "发送"
+LABEL_CLEAR = "清空对话"
+LABEL_YEAR = "年份"
+ALL_YEARS = "全部"
+LABEL_ONLY_DOC = "只在右侧打开的文档中查找"
+LABEL_CHAT = "对话"
+LABEL_REFRESH = "刷新列表"
+CHAT_PLACEHOLDER = "您好！请输入关于资料库内容的问题，例如某项工作的目标、负责单位或完成时限。"
+MSG_WORKING = "正在查找资料，请稍候……"
+MSG_ERROR = "抱歉，系统暂时无法回答这个问题，请稍后再试。"
+MSG_NO_DOC_OPEN = "请先在右侧打开一份文档，再勾选“只在右侧打开的文档中查找”。"
+MSG_DOC_NOT_FOUND = "没有找到这份文档，它可能已被移出资料库。"
+MSG_DOCS_ERROR = "文档列表暂时无法读取，请稍后再试。"
+VIEWER_EMPTY = "点击回答下方的引用，或在“文档浏览”中点击文档标题，原文会显示在这里。"
+CITES_HEAD = "引用来源"
+OPEN_HINT = "点击查看原文"
+VIEWER_NOTE = "已高亮显示引文 [{n}] 对应的段落"
+META_DATE = "日期"
+META_SPEAKER = "讲话人"
+META_MEETING = "会议"
+META_SECTION = "章节"
+META_PAGE = "页码"
+META_SOURCE = "来源文件"
+DOCS_COUNT = "资料库共收录 {n} 份文档，点击标题查看全文。"
+DOCS_EMPTY = "资料库中还没有文档。"
+DOCS_HEAD = ("标题", "日期", "讲话人", "段落数")
+
+CONTEXT_PREVIEW = 60  # characters of context shown on each side of a cited passage in the chat
+
+CSS = """
+.sq-answer { line-height: 1.7; }
+.sq-refused { color: var(--body-text-color-subdued); }
+.sq-cites { margin-top: 0.6em; border-top: 1px solid var(--border-color-primary); padding-top: 0.4em; }
+.sq-cites-head { font-weight: 600; font-size: 0.9em; margin-bottom: 0.3em; }
+.sq-cite-item { margin: 0.45em 0; font-size: 0.92em; }
+.sq-cite-meta { color: var(--body-text-color-subdued); font-size: 0.9em; }
+.sq-cite-text { margin: 0.2em 0 0 0; padding-left: 0.6em; border-left: 3px solid var(--border-color-accent);
+  color: var(--body-text-color); display: -webkit-box; -webkit-box-orient: vertical; -webkit-line-clamp: 5;
+  overflow: hidden; }
+.sq-cite-ctx { color: var(--body-text-color-subdued); }
+a.sq-cite { cursor: pointer; color: var(--link-text-color); text-decoration: none; font-weight: 600; }
+a.sq-cite:hover { text-decoration: underline; }
+a.sq-ref { font-weight: 600; margin: 0 1px; }
+#sq-viewer .sq-doc-body { position: relative; max-height: 70vh; overflow-y: auto; white-space: pre-wrap;
+  line-height: 1.8; padding: 0.6em 0.8em; border: 1px solid var(--border-color-primary); border-radius: 6px; }
+#sq-viewer .sq-doc-title { font-size: 1.15em; font-weight: 700; margin-bottom: 0.2em; }
+#sq-viewer .sq-doc-meta { color: var(--body-text-color-subdued); font-size: 0.9em; margin-bottom: 0.3em; }
+#sq-viewer .sq-doc-note { font-size: 0.9em; margin-bottom: 0.4em; }
+#sq-viewer .sq-ctx { background: rgba(255, 221, 87, 0.22); }
+#sq-viewer mark { background: #ffe066; color: #000; padding: 0 1px; }
+#sq-viewer .sq-empty, .sq-doc-list .sq-empty { color: var(--body-text-color-subdued); padding: 1em 0; }
+.sq-doc-list table { width: 100%; border-collapse: collapse; }
+.sq-doc-list th, .sq-doc-list td { text-align: left; padding: 0.35em 0.5em;
+  border-bottom: 1px solid var(--border-color-primary); }
+.sq-doc-list a.sq-open { cursor: pointer; color: var(--link-text-color); }
+"""
+
+# Runs once when the viewer is mounted. Clicks on citation links (inside chat messages, which are
+# sanitized by Gradio and cannot carry handlers) and on document links are caught at the document
+# level and sent to Python as the viewer's custom "open" event. After the viewer re-renders, the
+# highlighted passage is scrolled into view inside the viewer's own scroll box.
+VIEWER_JS = """
+window.__sqOpen = (payload) => trigger('open', payload);
+if (!window.__sqClickBound) {
+  window.__sqClickBound = true;
+  document.addEventListener('click', (ev) => {
+    const a = ev.target && ev.target.closest ? ev.target.closest('a.sq-cite, a.sq-open') : null;
+    if (!a) return;
+    ev.preventDefault();
+    ev.stopPropagation();
+    const href = a.getAttribute('href') || '';
+    const q = new URLSearchParams(href.slice(href.indexOf('?') + 1));
+    const v = (k) => q.get(k) || '';
+    window.__sqOpen({doc: v('doc'), n: v('n'), s: v('s'), e: v('e'), hs: v('hs'), he: v('he')});
+  }, true);
+}
+const sqScroll = () => {
+  const box = element.querySelector('.sq-doc-body');
+  if (!box) return;
+  const m = box.querySelector('mark');
+  box.scrollTop = m ? Math.max(0, m.offsetTop - box.clientHeight / 3) : 0;
+  box.scrollIntoView({block: 'nearest'});
+};
+watch('value', () => requestAnimationFrame(sqScroll));
+"""
+
+
+def esc(text: object) -> str:
+    """HTML-escape text for any HTML we build; also neutralises template syntax (`${}`, `{{ }}`)."""
+    out = html.escape(str(text), quote=True)
+    return out.replace("$", "&#36;").replace("{", "&#123;").replace("}", "&#125;")
+
+
+def esc_lines(text: str) -> str:
+    """Escaped text on one line: newlines become <br> so Markdown never sees a blank line or an indent."""
+    return esc(text).replace("\r\n", "\n").replace("\r", "\n").replace("\n", "<br>")
+
+
+def _href(**values: object) -> str:
+    """The link target that carries what to open. Gradio sanitizes chat messages and drops data-*
+    attributes, so the payload travels in the fragment: `#sq-open?doc=…&n=…`; the page script reads it."""
+    return esc("#sq-open?" + urlencode({k: str(v) for k, v in values.items()}, quote_via=quote))
+
+
+def _cite_href(c: Citation) -> str:
+    return _href(doc=c.doc_id, n=c.n, s=c.start, e=c.end, hs=c.hit_start, he=c.hit_end)
+
+
+def _meta_parts(date: str, speaker: str, meeting: str) -> list[str]:
+    parts = []
+    if date:
+        parts.append(f"{META_DATE}：{esc(date)}")
+    if speaker:
+        parts.append(f"{META_SPEAKER}：{esc(speaker)}")
+    if meeting:
+        parts.append(f"{META_MEETING}：{esc(meeting)}")
+    return parts
+
+
+def _hit_span(c: Citation) -> tuple[int, int]:
+    """The retrieved passage's offsets inside `c.text` (the whole text when the hit offsets are unset)."""
+    if c.hit_end > c.hit_start and c.start <= c.hit_start and c.hit_end <= c.end:
+        return c.hit_start - c.start, c.hit_end - c.start
+    return 0, len(c.text)
+
+
+def render_citation(c: Citation) -> str:
+    a, b = _hit_span(c)
+    before, hit, after = c.text[:a], c.text[a:b], c.text[b:]
+    if len(before) > CONTEXT_PREVIEW:
+        before = "…" + before[-CONTEXT_PREVIEW:]
+    if len(after) > CONTEXT_PREVIEW:
+        after = after[:CONTEXT_PREVIEW] + "…"
+    meta = _meta_parts(c.date, c.speaker, c.meeting)
+    if c.section:
+        meta.append(f"{META_SECTION}：{esc(c.section)}")
+    if c.page:
+        meta.append(f"{META_PAGE}：{c.page}")
+    title = esc(c.title or c.source)
+    return (
+        f'<div class="sq-cite-item">'
+        f'<a class="sq-cite" href="{_cite_href(c)}" title="{OPEN_HINT}">[{c.n}] {title}</a>'
+        f'<div class="sq-cite-meta">{" · ".join(meta)}</div>'
+        f'<div class="sq-cite-text"><span class="sq-cite-ctx">{esc_lines(before)}</span>'
+        f"{esc_lines(hit)}"
+        f'<span class="sq-cite-ctx">{esc_lines(after)}</span></div>'
+        f"</div>"
+    )
+
+
+_MARKER = re.compile(r"\[(\d{1,3})\]")
+
+
+def render_answer(answer: Answer) -> str:
+    """One chat message: the answer (its [n] markers linked) and, unless refused, the numbered citations."""
+    if answer.error:
+        return f'<div class="sq-answer sq-refused">{esc_lines(answer.error)}</div>'
+    if answer.refused or not answer.citations:
+        return f'<div class="sq-answer sq-refused">{esc_lines(answer.answer)}</div>'
+    by_n = {c.n: c for c in answer.citations}
+
+    def link(m: re.Match[str]) -> str:
+        c = by_n.get(int(m.group(1)))
+        if c is None:
+            return m.group(0)
+        return f'<a class="sq-cite sq-ref" href="{_cite_href(c)}" title="{OPEN_HINT}">[{c.n}]</a>'
+
+    body = _MARKER.sub(link, esc_lines(answer.answer))
+    cites = "".join(render_citation(c) for c in answer.citations)
+    return (
+        f'<div class="sq-answer">{body}</div>'
+        f'<div class="sq-cites"><div class="sq-cites-head">{CITES_HEAD}</div>{cites}</div>'
+    )
+
+
+def _empty(message: str) -> str:
+    return f'<div class="sq-empty">{esc(message)}</div>'
+
+
+def _int(value: object, default: int = 0) -> int:
+    try:
+        return int(str(value))
+    except (TypeError, ValueError):
+        return default
+
+
+def render_document(doc: Document, hit: tuple[int, int] | None = None, context: tuple[int, int] | None = None,
+                    n: int | None = None) -> str:
+    """The whole cleaned text, the hit wrapped in <mark id="sq-hit"> and its context lightly shaded."""
+    text = doc.text
+    size = len(text)
+    meta = _meta_parts(doc.date, doc.speaker, doc.meeting)
+    meta.append(f"{META_SOURCE}：{esc(doc.source)}")
+    head = (
+        f'<div class="sq-doc-title">{esc(doc.title or doc.doc_id)}</div>'
+        f'<div class="sq-doc-meta">{" · ".join(meta)}</div>'
+    )
+    if hit is None:
+        body = esc(text)
+    else:
+        hs = min(max(hit[0], 0), size)
+        he = min(max(hit[1], hs), size)
+        cs, ce = context if context is not None else (hs, he)
+        cs = min(max(cs, 0), hs)
+        ce = min(max(ce, he), size)
+        body = (
+            f"{esc(text[:cs])}<span class=\"sq-ctx\">{esc(text[cs:hs])}"
+            f"<mark id=\"sq-hit\">{esc(text[hs:he])}</mark>{esc(text[he:ce])}</span>{esc(text[ce:])}"
+        )
+        if n is not None:
+            head += f'<div class="sq-doc-note">{esc(VIEWER_NOTE.format(n=n))}</div>'
+    return f'<div class="sq-doc">{head}<div class="sq-doc-body">{body}</div></div>'
+
+
+def render_doc_list(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return _empty(DOCS_EMPTY)
+    rows = sorted(rows, key=lambda r: (str(r.get("date") or ""), str(r.get("title") or "")), reverse=True)
+    head = "".join(f"<th>{esc(h)}</th>" for h in DOCS_HEAD)
+    body = "".join(
+        "<tr>"
+        f'<td><a class="sq-open" href="{_href(doc=r.get("doc_id", ""))}">'
+        f'{esc(r.get("title") or r.get("doc_id", ""))}</a></td>'
+        f'<td>{esc(r.get("date") or "")}</td><td>{esc(r.get("speaker") or "")}</td>'
+        f'<td>{esc(r.get("passages", ""))}</td>'
+        "</tr>"
+        for r in rows
+    )
+    count = esc(DOCS_COUNT.format(n=len(rows)))
+    return f"<p>{count}</p><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _user(text: str) -> dict[str, str]:
+    return {"role": "user", "content": f'<div class="sq-user">{esc_lines(text)}</div>'}
+
+
+def _bot(content: str) -> dict[str, str]:
+    return {"role": "assistant", "content": content}
+
+
+def build_app(qa: QA, settings: Settings) -> gr.Blocks:
+    """The Gradio Blocks app around one loaded QA object. Launch it with `launch`."""
+    top_k = settings.top_k
+
+    def year_choices() -> list[str]:
+        try:
+            years = qa.facets().get("year", [])
+        except Exception:
+            log.exception("facets failed")
+            years = []
+        return [ALL_YEARS, *sorted(years, reverse=True)]
+
+    def doc_list() -> str:
+        try:
+            return render_doc_list(qa.list_documents())
+        except Exception:
+            log.exception("list_documents failed")
+            return _empty(MSG_DOCS_ERROR)
+
+    def respond(message: str, history: list[dict[str, Any]] | None, year: str, only_doc: bool,
+                current_doc: str) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+        history = list(history or [])
+        message = message or ""
+        if message.strip():
+            history.append(_user(message))
+        if only_doc and not current_doc:
+            history.append(_bot(f'<div class="sq-answer sq-refused">{esc(MSG_NO_DOC_OPEN)}</div>'))
+            yield "", history
+            return
+        history.append(_bot(f'<div class="sq-answer sq-refused">{esc(MSG_WORKING)}</div>'))
+        yield "", history
+        where: dict[str, str] = {}
+        if year and year != ALL_YEARS:
+            where["year"] = year
+        if only_doc and current_doc:
+            where["doc"] = current_doc
+        try:
+            answer = qa.ask(message, k=top_k, where=where or None)
+            content = render_answer(answer)
+        except Exception:
+            log.exception("answering failed")
+            content = f'<div class="sq-answer sq-refused">{esc(MSG_ERROR)}</div>'
+        history[-1] = _bot(content)
+        yield "", history
+
+    def open_document(evt: gr.EventData) -> tuple[str, str]:
+        data = evt._data if isinstance(evt._data, dict) else {}
+        doc_id = str(data.get("doc") or "")
+        try:
+            doc = qa.get_document(doc_id) if doc_id else None
+        except Exception:
+            log.exception("get_document failed")
+            doc = None
+        if doc is None:
+            return _empty(MSG_DOC_NOT_FOUND), ""
+        if data.get("s", "") == "":
+            return render_document(doc), doc.doc_id
+        start, end = _int(data.get("s")), _int(data.get("e"))
+        hs, he = _int(data.get("hs")), _int(data.get("he"))
+        if he <= hs:
+            hs, he = start, end
+        n = _int(data.get("n"), 0) or None
+        return render_document(doc, (hs, he), (start, end), n), doc.doc_id
+
+    with gr.Blocks(title=APP_TITLE, fill_width=True) as demo:
+        current_doc = gr.State("")
+        gr.Markdown(f"## {APP_TITLE}\n{APP_INTRO}")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3, min_width=420), gr.Tabs():
+                with gr.Tab(TAB_CHAT, id="chat"):
+                    chatbot = gr.Chatbot(
+                        label=LABEL_CHAT, height=560, elem_id="sq-chat", buttons=[],
+                        feedback_options=None, latex_delimiters=[], allow_tags=False,
+                        placeholder=CHAT_PLACEHOLDER, group_consecutive_messages=False,
+                    )
+                    with gr.Row(equal_height=True):
+                        question = gr.Textbox(
+                            label=LABEL_QUESTION, show_label=False, placeholder=PLACEHOLDER_QUESTION,
+                            lines=1, max_lines=4, scale=6, elem_id="sq-question", autofocus=True,
+                        )
+                        send = gr.Button(LABEL_SEND, variant="primary", scale=1, min_width=90,
+                                         elem_id="sq-send")
+                    with gr.Row(equal_height=False):
+                        year = gr.Dropdown(choices=year_choices(), value=ALL_YEARS, label=LABEL_YEAR,
+                                           scale=1, min_width=140, elem_id="sq-year")
+                        only_doc = gr.Checkbox(label=LABEL_ONLY_DOC, value=False, scale=2)
+                        clear = gr.Button(LABEL_CLEAR, variant="secondary", size="sm", scale=1, min_width=90)
+                with gr.Tab(TAB_DOCS, id="docs"):
+                    refresh = gr.Button(LABEL_REFRESH, size="sm")
+                    docs = gr.HTML(doc_list(), elem_id="sq-docs", elem_classes=["sq-doc-list"],
+                                   js_on_load=None)
+            with gr.Column(scale=2, min_width=360):
+                viewer = gr.HTML(_empty(VIEWER_EMPTY), elem_id="sq-viewer", js_on_load=VIEWER_JS)
+
+        submit_args: dict[str, Any] = {
+            "fn": respond,
+            "inputs": [question, chatbot, year, only_doc, current_doc],
+            "outputs": [question, chatbot],
+            "api_visibility": "private",
+        }
+        question.submit(**submit_args)
+        send.click(**submit_args)
+        clear.click(lambda: [], outputs=chatbot, api_visibility="private")
+        viewer.open(open_document, outputs=[viewer, current_doc], api_visibility="private")
+        refresh.click(doc_list, outputs=docs, api_visibility="private")
+        demo.load(lambda: (doc_list(), gr.Dropdown(choices=year_choices())), outputs=[docs, year],
+                  api_visibility="private")
+    return demo
+
+
+def launch(demo: gr.Blocks, host: str, port: int, **kwargs: Any) -> Any:
+    """Start the server with the app's CSS; extra keyword arguments go to `Blocks.launch`."""
+    return demo.launch(server_name=host, server_port=port, css=CSS, footer_links=[], show_error=False,
+                       **kwargs)
+
+
+def main(host: str | None = None, port: int | None = None, settings: Settings | None = None) -> None:
+    """Entry point of `speechqa serve`: load the archive once and serve the app (127.0.0.1 by default)."""
+    from bot.qa import QA
+
+    settings = settings or get_settings()
+    qa = QA(settings)
+    demo = build_app(qa, settings)
+    launch(demo, host or settings.host, port or settings.port)
+
+
+if __name__ == "__main__":
+    main()

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-import threading
 import time
 import unicodedata
 
 from bot.extractive import compose, pick_sentences
-from bot.refusal import TermStats, coverage
+from bot.refusal import coverage
 from bot.types import Answer, Citation
 from ingest.model import Document
 from speechqa.settings import Settings
@@ -39,15 +38,6 @@ class QA:
         self.settings = settings
         self.archive = archive or Archive(settings, collection)
         self.retriever = HybridRetriever(self.archive, settings)
-        self._stats: TermStats | None = None
-        self._stats_lock = threading.Lock()
-
-    def term_stats(self) -> TermStats:
-        keyword = self.archive.keyword()
-        with self._stats_lock:
-            if self._stats is None or self._stats.generation != keyword.generation:
-                self._stats = TermStats(keyword)
-            return self._stats
 
     def retrieve(self, question: str, k: int | None = None, where: dict[str, str] | None = None,
                  mode: Mode = "hybrid") -> Retrieval:
@@ -57,7 +47,7 @@ class QA:
         if not retrieval.hits:
             return True
         top = [h.text for h in retrieval.hits[: self.settings.refusal_depth]]
-        return coverage(retrieval.tokens, top, self.term_stats()).share < self.settings.min_coverage
+        return coverage(retrieval.tokens, top, self.archive.keyword()).share < self.settings.min_coverage
 
     def ask(self, question: str, k: int | None = None, where: dict[str, str] | None = None,
             mode: Mode = "hybrid") -> Answer:

@@ -6,7 +6,7 @@ Binary data and bytes that decode to nothing plausible raise IngestError.
 from __future__ import annotations
 
 import codecs
-import unicodedata
+from functools import lru_cache
 
 from ingest.model import IngestError
 
@@ -19,10 +19,30 @@ _BOMS: list[tuple[bytes, str]] = [
 ]
 
 _SAMPLE = 64 * 1024  # bytes looked at when scoring a candidate encoding
-_MIN_SCORE = 0.9
+_MIN_SCORE = 0.9  # to accept the first plausible encoding
+_MIN_BEST = 0.8  # to accept the best of several candidate encodings
 
+EMPTY_MESSAGE = "文件是空的（0 字节），没有任何内容。"
+BLANK_MESSAGE = "文件只有空白字符，没有任何文字内容。"
 BINARY_MESSAGE = "文件内容看起来是二进制数据（不是文本），无法读取。请确认文件格式是否正确。"
-UNDECODABLE_MESSAGE = "无法识别文件的文字编码（已尝试 UTF-8、UTF-16、GB18030/GBK、Big5），文件可能已损坏或不是文本文件。"
+UNDECODABLE_MESSAGE = (
+    "无法识别文件的文字编码（已尝试 UTF-8、UTF-16、GB18030/GBK、Big5），文件可能已损坏或不是文本文件。"
+)
+
+
+@lru_cache(maxsize=32768)
+def _is_common_hanzi(ch: str) -> bool:
+    """GB2312 (simplified) or the frequent block of Big5 (traditional)."""
+    try:
+        if len(ch.encode("gb2312")) == 2:
+            return True
+    except UnicodeEncodeError:
+        pass
+    try:
+        b = ch.encode("big5")
+    except UnicodeEncodeError:
+        return False
+    return len(b) == 2 and 0xA4 <= b[0] <= 0xC6
 
 
 def _is_common_char(ch: str) -> bool:
@@ -34,26 +54,24 @@ def _is_common_char(ch: str) -> bool:
         return True
     if 0x3000 <= o <= 0x303F or 0xFF00 <= o <= 0xFFEF:  # CJK punctuation, full-width forms
         return True
+    if 0x20A0 <= o <= 0x21FF or 0x2460 <= o <= 0x25FF or 0x3200 <= o <= 0x32FF or 0xFE30 <= o <= 0xFE4F:
+        return True  # currency, letterlike, arrows, ①⑴, ■●, ㈠, vertical forms
     if 0x4E00 <= o <= 0x9FFF:
-        # Common hanzi: GB2312 (simplified) or the frequent block of Big5 (traditional).
-        try:
-            if len(ch.encode("gb2312")) == 2:
-                return True
-        except UnicodeEncodeError:
-            pass
-        try:
-            b = ch.encode("big5")
-            return len(b) == 2 and 0xA4 <= b[0] <= 0xC6
-        except UnicodeEncodeError:
-            return False
-    return unicodedata.category(ch) in ("Lu", "Ll", "Nd", "Po", "Ps", "Pe", "Pd", "Zs") and o < 0x3000
+        return _is_common_hanzi(ch)
+    return False
 
 
 def plausibility(text: str) -> float:
-    """Share of characters that real text is made of (1.0 = all common)."""
+    """Share of characters that real text is made of (1.0 = all common).
+
+    Text with many Latin-1 letters is scored 0: that is what Chinese bytes look like when decoded as
+    a Western code page (mojibake), while real European text has a few accents at most.
+    """
     if not text:
         return 0.0
     sample = text[: _SAMPLE // 2]
+    if sum(1 for ch in sample if 0x80 <= ord(ch) <= 0x2FF) > 0.15 * len(sample):
+        return 0.0
     return sum(1 for ch in sample if _is_common_char(ch)) / len(sample)
 
 
@@ -72,19 +90,14 @@ def _try(data: bytes, encoding: str) -> str | None:
         return None
 
 
-def _utf16_by_nuls(data: bytes) -> str | None:
-    """UTF-16 without BOM, told by where the NUL bytes sit (ASCII and newlines have one NUL byte)."""
+def _utf16_order(data: bytes) -> list[str]:
+    """UTF-16 byte orders to try, the likelier first: ASCII and newlines put their NUL byte second in LE."""
+    if len(data) % 2:
+        return []
     sample = data[:_SAMPLE]
-    even = sum(1 for i in range(0, len(sample), 2) if sample[i] == 0)
-    odd = sum(1 for i in range(1, len(sample), 2) if sample[i] == 0)
-    total = even + odd
-    if total == 0 or len(data) % 2:
-        return None
-    if odd >= 0.9 * total:
-        return "utf-16-le"
-    if even >= 0.9 * total:
-        return "utf-16-be"
-    return None
+    even = sample[0::2].count(0)
+    odd = sample[1::2].count(0)
+    return ["utf-16-le", "utf-16-be"] if odd >= even else ["utf-16-be", "utf-16-le"]
 
 
 def _utf8_lenient(data: bytes) -> str | None:
@@ -98,7 +111,7 @@ def _utf8_lenient(data: bytes) -> str | None:
             except UnicodeDecodeError:
                 pass
     text = data.decode("utf-8", errors="replace")
-    bad = text.count("\ufffd") - data.count("\xef\xbf\xbd".encode("latin-1"))
+    bad = text.count("\ufffd") - data.count(b"\xef\xbf\xbd")
     if bad * 10_000 <= len(data):
         return text
     return None
@@ -106,8 +119,10 @@ def _utf8_lenient(data: bytes) -> str | None:
 
 def decode_bytes(data: bytes, declared: str | None = None) -> str:
     """Decode file bytes to str. `declared` is an encoding named by the file itself (html meta charset)."""
+    if not data:
+        raise IngestError(EMPTY_MESSAGE)
     if not data.strip():
-        raise IngestError("文件是空的（没有任何文字内容）。")
+        raise IngestError(BLANK_MESSAGE)
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             text = _try(data[len(bom) :], encoding)
@@ -115,12 +130,15 @@ def decode_bytes(data: bytes, declared: str | None = None) -> str:
                 raise IngestError(UNDECODABLE_MESSAGE)
             return _checked(text)
 
-    if b"\x00" in data:
-        encoding = _utf16_by_nuls(data)
-        text = _try(data, encoding) if encoding else None
-        if text is None or plausibility(text) < _MIN_SCORE:
+    if b"\x00" in data:  # UTF-16 without BOM, or binary
+        scored = []
+        for encoding in _utf16_order(data):
+            text = _try(data, encoding)
+            if text is not None:
+                scored.append((plausibility(text), text))
+        if not scored or max(scored)[0] < _MIN_BEST:
             raise IngestError(BINARY_MESSAGE)
-        return _checked(text)
+        return _checked(max(scored)[1])
 
     if declared:
         text = _try(data, _canonical(declared))
@@ -128,7 +146,7 @@ def decode_bytes(data: bytes, declared: str | None = None) -> str:
             return _checked(text)
 
     text = _utf8_lenient(data)
-    if text is not None and plausibility(text) >= _MIN_SCORE:
+    if text is not None:  # valid UTF-8 is evidence enough, whatever the script
         return _checked(text)
 
     best: tuple[float, str] | None = None
@@ -142,7 +160,7 @@ def decode_bytes(data: bytes, declared: str | None = None) -> str:
         score = plausibility(decoded)
         if best is None or score > best[0] + 0.02:  # ties go to the earlier (more likely) encoding
             best = (score, decoded)
-    if best is not None and best[0] >= _MIN_SCORE:
+    if best is not None and best[0] >= _MIN_BEST:
         return _checked(best[1])
 
     guess = _charset_normalizer_guess(data)
@@ -168,7 +186,7 @@ def _charset_normalizer_guess(data: bytes) -> str | None:
         if match is None or match.encoding is None:
             return None
         return data.decode(match.encoding)
-    except Exception:  # noqa: BLE001 - the guesser is best effort; any failure means "no guess"
+    except Exception:  # the guesser is best effort; any failure means "no guess"
         return None
 
 
@@ -176,5 +194,5 @@ def _checked(text: str) -> str:
     if "\x00" in text or _control_share(text) > 0.01:
         raise IngestError(BINARY_MESSAGE)
     if not text.strip():
-        raise IngestError("文件只有空白字符，没有任何文字内容。")
+        raise IngestError(BLANK_MESSAGE)
     return text

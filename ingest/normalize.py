@@ -15,7 +15,7 @@ _WS = re.compile(r"\s+")
 def _t2s():
     from opencc import OpenCC
 
-    return OpenCC("t2s")
+    return OpenCC("t2s")  # the C++ OpenCC: about 20M characters/s
 
 
 def to_simplified(text: str) -> str:

@@ -57,7 +57,11 @@ class Settings(BaseSettings):
     keyword_weight: float = 0.5  # weight of the keyword ranking in the fusion
     dense_weight: float = 0.5
     rrf_k: int = 60
-    metadata_boost: float = 0.5  # weight of year/place/meeting agreement between question and document
+    metadata_boost: float = 0.5  # weight of agreement between the years a question names and a document's year
+    focus_depth: int = 10  # candidates taken from the documents a question names by year or title
+    focus_max_docs: int = 12  # ...when it names at most this many
+    title_term_max_df: float = 0.02  # a question term names a document only if at most this share of passages hold it
+    title_boost: float = 0.0  # weight of the question's rare terms (places, congresses, meetings) in a title
     context_chars: int = 200  # characters of neighbouring text shown on each side of a hit
     max_citation_chars: int = 1200  # merged neighbouring hits never grow a citation past this
     max_hits_per_doc: int = 3  # citations from one document

@@ -29,10 +29,26 @@ from vectorstore.keyword import KeywordIndex, tokenize
 INDEX_VERSION = "1"  # bump when what is embedded or tokenized for a passage changes
 
 
+def passage_head(doc: Document, passage: Passage) -> str:
+    """The context put before a passage's text when it is embedded and keyword-indexed."""
+    return doc.title if not passage.section or passage.section in doc.title else f"{doc.title} {passage.section}"
+
+
 def passage_view(doc: Document, passage: Passage) -> str:
-    """What is embedded and keyword-indexed for a passage: title and section give it its context."""
-    head = doc.title if not passage.section or passage.section in doc.title else f"{doc.title} {passage.section}"
-    return f"{head}\n{passage.text}"
+    """What is embedded for a passage: its title and section give it its context."""
+    return f"{passage_head(doc, passage)}\n{passage.text}"
+
+
+def passage_tokens(doc: Document, passages: list[Passage]) -> list[list[str]]:
+    """Keyword tokens of each passage's view; a head shared by many passages is tokenized once."""
+    heads: dict[str, list[str]] = {}
+    out = []
+    for p in passages:
+        head = passage_head(doc, p)
+        if head not in heads:
+            heads[head] = tokenize(head)
+        out.append(heads[head] + tokenize(p.text))
+    return out
 
 
 @dataclass
@@ -156,7 +172,6 @@ class Archive:
                 {"doc_id": doc.doc_id, "idx": p.index, "sha256": doc.sha256, "start": p.start, "end": p.end}
                 for p in passages
             ],
-            texts=[p.text for p in passages],
         )
         self.catalog.commit_document(self.collection, doc, passages, tokens)
 
@@ -187,7 +202,7 @@ class Archive:
         if not passages:
             return FileResult(str(path), doc_id, "failed", error="文件中没有可索引的文字内容")
         views = [passage_view(doc, p) for p in passages]
-        tokens = [tokenize(v) for v in views]
+        tokens = passage_tokens(doc, passages)
         vectors = self._embed(views)
         with self._write_lock:
             self._write(doc, passages, tokens, vectors)

@@ -77,13 +77,14 @@ class DenseStore:
     def delete_document(self, doc_id: str) -> None:
         self.collection.delete(where={"doc_id": doc_id})
 
-    def add(self, ids: list[str], vectors: np.ndarray, metadatas: list[dict[str, str | int]], texts: list[str]) -> None:
+    def add(self, ids: list[str], vectors: np.ndarray, metadatas: list[dict[str, str | int]]) -> None:
+        """Vectors only: passage text lives in the catalog (storing it here too would make Chroma build a
+        full-text index that nothing reads, and triple the write time)."""
         for i in range(0, len(ids), MAX_BATCH):
             self.collection.upsert(
                 ids=ids[i : i + MAX_BATCH],
                 embeddings=vectors[i : i + MAX_BATCH],
                 metadatas=metadatas[i : i + MAX_BATCH],  # type: ignore[arg-type]
-                documents=texts[i : i + MAX_BATCH],
             )
 
     def doc_ids(self) -> set[str]:

@@ -1,4 +1,4 @@
-"""The keyword index: BM25 (bm25s) over jieba tokens of normalised text.
+"""The keyword index: BM25 (bm25s) over jieba tokens (jieba-rs, same dictionary) of normalised text.
 
 Tokens are computed once at ingest and kept in the catalog; the BM25 matrix is built from them after
 each ingest, saved beside the catalog with the catalog generation it reflects, and loaded by readers.
@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
+import math
 import re
 import shutil
+from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import bm25s
 import numpy as np
+import rjieba
 
 from ingest.normalize import normalize
 from vectorstore.catalog import Catalog, PassageRow
@@ -27,18 +28,9 @@ STOPWORDS = frozenset(
 )
 
 
-@lru_cache(maxsize=1)
-def _jieba():  # noqa: ANN202
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
-    jieba.initialize()
-    return jieba
-
-
 def tokenize(text: str) -> list[str]:
-    """Search-mode jieba tokens of the normalised text, without punctuation and stopwords."""
-    tokens = _jieba().lcut_for_search(normalize(text))
+    """Search-mode jieba tokens (jieba-rs) of the normalised text, without punctuation and stopwords."""
+    tokens = rjieba.cut_for_search(normalize(text), True)
     return [t for t in (t.strip() for t in tokens) if t and _WORDISH.search(t) and t not in STOPWORDS]
 
 
@@ -56,6 +48,35 @@ class KeywordIndex:
         self.model = model
         self.generation = generation
         self.position = {r.passage_id: i for i, r in enumerate(rows)}
+        self._df: Counter[str] | None = None
+        self._doc_rows: dict[str, np.ndarray] | None = None
+
+    @property
+    def df(self) -> Counter[str]:
+        """Passage frequency of each token (computed on first use)."""
+        if self._df is None:
+            df: Counter[str] = Counter()
+            for r in self.rows:
+                df.update(set(r.tokens))
+            self._df = df
+        return self._df
+
+    def idf(self, term: str) -> float:
+        return math.log((len(self.rows) + 1) / (self.df.get(term, 0) + 0.5))
+
+    def rows_of(self, doc_ids: set[str]) -> np.ndarray:
+        """A mask over rows: the passages of these documents."""
+        if self._doc_rows is None:
+            groups: dict[str, list[int]] = {}
+            for i, r in enumerate(self.rows):
+                groups.setdefault(r.doc_id, []).append(i)
+            self._doc_rows = {d: np.asarray(ix, dtype=np.int64) for d, ix in groups.items()}
+        mask = np.zeros(len(self.rows), dtype=bool)
+        for d in doc_ids:
+            ix = self._doc_rows.get(d)
+            if ix is not None:
+                mask[ix] = True
+        return mask
 
     @staticmethod
     def build(catalog: Catalog, collection: str) -> KeywordIndex:

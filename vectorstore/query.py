@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from ingest.normalize import normalize
 
@@ -31,24 +32,55 @@ def years_in(text: str) -> list[int]:
     return sorted(set(found))
 
 
-def expand_aliases(text: str) -> str:
-    """Spell out common short forms so they meet the documents' full names: 十八大 -> 第十八次全国代表大会."""
-    extra = []
+_GENERIC = frozenset(
+    ["年", "月", "日", "号", "届", "次", "第", "后", "前", "当年", "最终", "比上年", "上年", "增长", "同比", "今年", "去年", "明年", "报告", "提到", "提出", "分别", "具体"]
+)
+# Interrogatives and the words built on them ("哪几天", "多少岁", "那份") say what is asked, not what about.
+_ASKING = re.compile(r"[哪几谁何吗呢啥那]|多少|什么|怎么|怎样|多大|多长|多久|多高|为何|是否|还是")
+_NUMERIC = re.compile(r"^\d+(\.\d+)?$")
+
+
+
+def key_terms(tokens: list[str]) -> list[str]:
+    seen: list[str] = []
+    for t in tokens:
+        if t in _GENERIC or len(t) < 2 and not _NUMERIC.match(t) or t in seen or _ASKING.search(t):
+            continue
+        seen.append(t)
+    return seen
+
+
+
+_RELATIVE_YEARS = {"今年": 0, "本年": 0, "本年度": 0, "去年": -1, "上一年": -1, "前年": -2, "明年": 1}
+
+
+def aliases(text: str) -> list[str]:
+    """Full names for common short forms: 十八大 -> 第十八次全国代表大会."""
+    out = []
     for m in _CONGRESS.finditer(text):
         if cn_number(m.group(1)):
-            extra.append(f"第{m.group(1)}次全国代表大会")
-    return text + (" " + " ".join(extra) if extra else "")
+            out += [m.group(0).removeprefix("党的"), f"第{m.group(1)}次全国代表大会"]
+    return out
+
+
+def relative_years(text: str, this_year: int) -> list[int]:
+    return sorted({this_year + d for word, d in _RELATIVE_YEARS.items() if word in text})
 
 
 @dataclass
 class QueryInfo:
     text: str
     years: list[int]
-    expanded: str
+    expanded: str  # the question plus spelled-out aliases, for keyword search
+    phrases: list[str]  # alias phrases, matched whole against titles
 
 
-def analyse(question: str) -> QueryInfo:
-    return QueryInfo(text=question, years=years_in(question), expanded=expand_aliases(question))
+def analyse(question: str, this_year: int | None = None) -> QueryInfo:
+    this_year = this_year or date.today().year
+    phrases = aliases(question)
+    years = sorted(set(years_in(question)) | set(relative_years(question, this_year)))
+    expanded = question + (" " + " ".join(phrases) if phrases else "")
+    return QueryInfo(text=question, years=years, expanded=expanded, phrases=phrases)
 
 
 def document_year(date: str, title: str) -> int | None:

@@ -3,6 +3,7 @@ then shaped into citable passages (neighbouring hits merged, a little context on
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 import time
@@ -11,11 +12,11 @@ from typing import Literal
 
 import numpy as np
 
-from ingest.normalize import normalize
+from ingest.normalize import normalize, squash
 from speechqa.settings import Settings
 from vectorstore.archive import Archive
 from vectorstore.keyword import KeywordIndex, tokenize
-from vectorstore.query import QueryInfo, analyse, document_year
+from vectorstore.query import QueryInfo, analyse, document_year, key_terms
 
 Mode = Literal["hybrid", "keyword", "dense"]
 _SENT_END = re.compile(r"[。！？；!?;\n]")
@@ -45,7 +46,7 @@ class DocMeta:
     sha256: str
     title: str
     year: int | None
-    title_norm: str
+    title_norm: str  # squashed (normalised, no whitespace) title and meeting
 
 
 @dataclass
@@ -72,7 +73,8 @@ class HybridRetriever:
             if self._meta_gen != keyword.generation:
                 rows = self.archive.catalog.documents(self.archive.collection)
                 self._meta = {
-                    r.doc_id: DocMeta(r.doc_id, r.sha256, r.title, document_year(r.date, r.title), normalize(r.title))
+                    r.doc_id: DocMeta(r.doc_id, r.sha256, r.title, document_year(r.date, r.title),
+                                     squash(f"{r.title} {r.meeting}"))
                     for r in rows
                 }
                 self._texts = self.archive.catalog.texts(self.archive.collection)
@@ -90,6 +92,32 @@ class HybridRetriever:
             return 0.3
         return -0.5
 
+    def title_match(self, info: QueryInfo, metas: dict[str, DocMeta], keyword: KeywordIndex) -> dict[str, float]:
+        """Per document, the share of the question's title-worthy terms its title (or meeting) holds.
+
+        Title-worthy: rare in the passages (a place, a congress, a named meeting, not "会议" or "工作"),
+        or a spelled-out alias. A term's weight is its rarity among titles."""
+        limit = self.settings.title_term_max_df * len(keyword.rows)
+        terms = [squash(t) for t in key_terms(tokenize(info.text)) if keyword.df.get(t, 0) <= limit]
+        terms += [squash(p) for p in info.phrases]
+        n = len(metas)
+        if not terms or not n:
+            return {}
+        weights: dict[str, float] = {}
+        for t in set(terms):
+            df = sum(1 for m in metas.values() if t in m.title_norm)
+            if df:
+                weights[t] = math.log(1 + n / df)
+        total = sum(weights.values())
+        if not total:
+            return {}
+        out = {}
+        for d, m in metas.items():
+            got = sum(w for t, w in weights.items() if t in m.title_norm)
+            if got:
+                out[d] = got / total
+        return out
+
     def search(
         self, question: str, k: int | None = None, where: dict[str, str] | None = None, mode: Mode = "hybrid"
     ) -> Retrieval:
@@ -102,42 +130,79 @@ class HybridRetriever:
         allowed_docs = self._filter(metas, where)
         tokens = tokenize(info.expanded)
 
-        fused: dict[str, float] = {}
+        titles = self.title_match(info, metas, keyword)
+        focus = self._focus(info, metas, titles, allowed_docs)
         kw_scores: dict[str, float] = {}
         dense_sims: dict[str, float] = {}
-        if mode in ("hybrid", "keyword"):
-            allowed = None
-            if allowed_docs is not None:
-                allowed = np.fromiter((r.doc_id in allowed_docs for r in keyword.rows), bool, len(keyword.rows))
-            for rank, h in enumerate(keyword.search(tokens, s.keyword_depth, allowed)):
-                pid = keyword.rows[h.row].passage_id
-                kw_scores[pid] = h.score
-                fused[pid] = fused.get(pid, 0.0) + s.keyword_weight / (s.rrf_k + rank + 1)
-        if mode in ("hybrid", "dense"):
-            qvec = self.archive.embedder.embed_query(question)
-            chroma_where = None
-            if allowed_docs is not None:
-                chroma_where = {"doc_id": {"$in": sorted(allowed_docs)}} if allowed_docs else {"doc_id": "\0"}
-            rank = 0
-            for h in self.archive.dense.query(qvec, s.dense_depth, chroma_where):
-                meta = metas.get(h.doc_id)
-                if meta is None or meta.sha256 != h.sha256 or h.passage_id not in keyword.position:
-                    continue  # a document being replaced or removed right now: not citable
-                dense_sims[h.passage_id] = h.similarity
-                fused[h.passage_id] = fused.get(h.passage_id, 0.0) + s.dense_weight / (s.rrf_k + rank + 1)
-                rank += 1
+        lists: list[tuple[float, list[str]]] = []  # (weight, ranked passage ids)
+        qvec = self.archive.embedder.embed_query(question) if mode in ("hybrid", "dense") else None
+        searches: list[tuple[set[str] | None, int | None]] = [(allowed_docs, None)]
+        searches += [(docs, s.focus_depth) for docs in focus]
+        for docs, depth in searches:
+            if mode in ("hybrid", "keyword"):
+                ranked = self._keyword(keyword, tokens, docs, depth or s.keyword_depth, kw_scores)
+                lists.append((s.keyword_weight, ranked))
+            if qvec is not None:
+                ranked = self._dense(keyword, metas, qvec, docs, depth or s.dense_depth, dense_sims)
+                lists.append((s.dense_weight, ranked))
+
+        fused: dict[str, float] = {}
+        for weight, ranked in lists:
+            for rank, pid in enumerate(ranked):
+                fused[pid] = fused.get(pid, 0.0) + weight / (s.rrf_k + rank + 1)
 
         scale = (s.keyword_weight + s.dense_weight) / (s.rrf_k + 1)
         scored: list[tuple[float, str]] = []
         for pid, base in fused.items():
             row = keyword.rows[keyword.position[pid]]
             meta = metas.get(row.doc_id)
-            boost = self.metadata_match(info, meta) if meta else 0.0
-            scored.append((base + s.metadata_boost * scale * boost, pid))
+            boost = s.metadata_boost * self.metadata_match(info, meta) if meta else 0.0
+            boost += s.title_boost * titles.get(row.doc_id, 0.0)
+            scored.append((base + scale * boost, pid))
         scored.sort(key=lambda x: -x[0])
 
         hits = self._shape(scored, keyword, texts, k, kw_scores, dense_sims)
         return Retrieval(hits, info, tokens, (time.perf_counter() - t0) * 1000)
+
+    def _focus(self, info: QueryInfo, metas: dict[str, DocMeta], titles: dict[str, float],
+               allowed: set[str] | None) -> list[set[str]]:
+        """Groups of documents the question points at, by title terms, by year, and by both, when a group is
+        small: each is searched on its own too, so its best passages compete even when the whole archive
+        drowns them out."""
+        by_title = {d for d, share in titles.items() if share >= 0.5}
+        by_year = {d for d, m in metas.items() if m.year in info.years} if info.years else set()
+        groups = []
+        for docs in (by_title & by_year, by_title, by_year):
+            if allowed is not None:
+                docs = docs & allowed
+            if docs and len(docs) <= self.settings.focus_max_docs and docs not in groups:
+                groups.append(docs)
+        return groups
+
+    @staticmethod
+    def _keyword(keyword: KeywordIndex, tokens: list[str], docs: set[str] | None, depth: int,
+                 scores: dict[str, float]) -> list[str]:
+        allowed = keyword.rows_of(docs) if docs is not None else None
+        ranked = []
+        for h in keyword.search(tokens, depth, allowed):
+            pid = keyword.rows[h.row].passage_id
+            scores[pid] = h.score
+            ranked.append(pid)
+        return ranked
+
+    def _dense(self, keyword: KeywordIndex, metas: dict[str, DocMeta], qvec: np.ndarray, docs: set[str] | None,
+               depth: int, sims: dict[str, float]) -> list[str]:
+        where = None
+        if docs is not None:
+            where = {"doc_id": {"$in": sorted(docs)}} if docs else {"doc_id": "\0"}
+        ranked = []
+        for h in self.archive.dense.query(qvec, depth, where):
+            meta = metas.get(h.doc_id)
+            if meta is None or meta.sha256 != h.sha256 or h.passage_id not in keyword.position:
+                continue  # a document being replaced or removed right now: not citable
+            sims[h.passage_id] = h.similarity
+            ranked.append(h.passage_id)
+        return ranked
 
     @staticmethod
     def _filter(metas: dict[str, DocMeta], where: dict[str, str] | None) -> set[str] | None:

@@ -1,0 +1,198 @@
+"""The real app in real Chromium: a fresh index of demo/archive, the real QA, the Gradio server in-process.
+
+Needs Debian's `chromium` (and `fonts-noto-cjk` for a readable screenshot). Deselect with `-m "not browser"`.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+import app
+from speechqa.settings import Settings
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+REPO = Path(__file__).resolve().parents[2]
+ARCHIVE = REPO / "demo" / "archive"
+SCREENSHOT = REPO / "docs" / "screenshot.png"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+]
+ANSWER_TIMEOUT_MS = 90_000
+
+DEMO_QUESTION = "2025年临江区计划整治多少条背街小巷？由哪个部门牵头？"
+DEMO_FACT = "６０条"
+OUT_OF_SCOPE = "量子计算机芯片的制冷温度是多少？"
+REFUSAL = "资料库中没有找到相关内容"
+QUESTION_PAYLOAD = '<img src=x onerror="window.__sqXss=3">'
+XSS_QUESTION = QUESTION_PAYLOAD + "跨站脚本漏洞的测试语句是什么？"
+XSS_DOC_TITLE = "政府网站安全检查情况的通报"
+XSS_TEXTS = ('<script>window.__sqXss=1;alert("xss")</script>', '<img src=x onerror="window.__sqXss=2">')
+PAGE_SCRIPT_DOC_TITLE = "百日攻坚"
+PAGE_SCRIPT_TEXTS = ("网页统计脚本不应出现在正文里", "访问量统计加载中", "_shareCfg")
+
+
+@dataclass
+class Served:
+    url: str
+    qa: Any  # bot.qa.QA
+    settings: Settings
+
+
+def _squash(text: str) -> str:
+    return "".join(text.split())
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _index(paths: list[Path], settings: Settings) -> None:
+    try:
+        from vectorstore.indexer import index_paths
+    except ImportError:  # the archive's own method, until the indexer module lands
+        from vectorstore.archive import Archive
+
+        Archive(settings).index_paths(paths)
+        return
+    index_paths(paths, settings)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    from bot.qa import QA
+
+    settings = Settings(db=tmp_path_factory.mktemp("app") / "db")
+    _index([ARCHIVE], settings)
+    qa = QA(settings)
+    n_files = sum(1 for p in ARCHIVE.rglob("*") if p.is_file())
+    assert len(qa.list_documents()) == n_files, "every demo document should be indexed"
+    demo = app.build_app(qa, settings)
+    port = _free_port()
+    app.launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
+    try:
+        yield Served(url=f"http://127.0.0.1:{port}/", qa=qa, settings=settings)
+    finally:
+        demo.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium fonts-noto-cjk, or deselect with -m 'not browser'")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
+    pg = context.new_page()
+    pg.set_default_timeout(30_000)
+    try:
+        yield pg
+    finally:
+        context.close()
+
+
+def _ask(page: Page, question: str) -> None:
+    box = page.get_by_role("textbox", name="问题")
+    box.fill(question)
+    page.get_by_role("button", name="发送").click()
+
+
+def _last_bot_message(page: Page) -> Any:
+    return page.locator("#sq-chat .sq-answer").last
+
+
+def test_cited_answer_opens_the_whole_document_at_the_highlighted_passage(served: Served, page: Page) -> None:
+    expected = served.qa.ask(DEMO_QUESTION, k=served.settings.top_k)
+    assert not expected.refused and expected.citations
+    page.goto(served.url)
+    _ask(page, DEMO_QUESTION)
+
+    cites = page.locator("#sq-chat .sq-cites").last
+    expect(cites).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+    answer = _last_bot_message(page)
+    expect(answer).to_contain_text("[1]")
+    expect(cites).to_contain_text(DEMO_FACT)  # the fact that answers the demo question is cited
+    links = cites.locator("a.sq-cite")
+    expect(links).to_have_count(len(expected.citations))
+
+    # every citation opens its whole document with its own passage marked and in view; [1] last
+    for c in [*expected.citations[1:], expected.citations[0]]:
+        link = links.nth(c.n - 1)
+        expect(link).to_contain_text(f"[{c.n}] {c.title}")
+        link.click()
+        doc = served.qa.get_document(c.doc_id)
+        assert doc is not None
+        viewer = page.locator("#sq-viewer")
+        expect(viewer.locator(".sq-doc-note")).to_contain_text(f"[{c.n}]")
+        mark = viewer.locator("mark#sq-hit")
+        expect(mark).to_be_visible()
+        expect(mark).to_be_in_viewport()
+        assert _squash(mark.inner_text()) == _squash(doc.text[c.hit_start:c.hit_end])
+        assert _squash(c.text[c.hit_start - c.start:c.hit_end - c.start]) in _squash(mark.inner_text())
+        expect(viewer.locator(".sq-doc-title")).to_have_text(doc.title)
+        assert _squash(viewer.locator(".sq-doc-body").inner_text()) == _squash(doc.text)
+
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT))
+
+
+def test_question_the_archive_does_not_answer_is_refused_without_citations(served: Served, page: Page) -> None:
+    assert served.qa.ask(OUT_OF_SCOPE).refused
+    page.goto(served.url)
+    _ask(page, OUT_OF_SCOPE)
+    expect(_last_bot_message(page)).to_contain_text(REFUSAL, timeout=ANSWER_TIMEOUT_MS)
+    chat = page.locator("#sq-chat")
+    expect(chat.locator(".sq-cites")).to_have_count(0)
+    expect(chat.locator("a.sq-cite")).to_have_count(0)
+    expect(page.locator("#sq-viewer mark")).to_have_count(0)
+
+
+def test_markup_in_documents_and_questions_stays_inert_text(served: Served, page: Page) -> None:
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(served.url)
+
+    # a question carrying markup is shown as typed, and so are answers quoting markup
+    _ask(page, XSS_QUESTION)
+    chat = page.locator("#sq-chat")
+    expect(chat.locator(".sq-cites").last).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+    expect(chat).to_contain_text(QUESTION_PAYLOAD)
+    expect(chat.locator("img[src=x], script")).to_have_count(0)
+
+    # a plain-text document that quotes <script> and <img onerror>: shown as text, never run
+    page.get_by_role("tab", name="文档浏览").click()
+    page.locator("#sq-docs a.sq-open", has_text=XSS_DOC_TITLE).click()
+    viewer = page.locator("#sq-viewer")
+    expect(viewer.locator(".sq-doc-title")).to_contain_text(XSS_DOC_TITLE)
+    for text in XSS_TEXTS:
+        expect(viewer.locator(".sq-doc-body")).to_contain_text(text)
+    expect(viewer.locator("script, img")).to_have_count(0)
+
+    # an HTML page with its own <script>: the script's text never shows
+    page.locator("#sq-docs a.sq-open", has_text=PAGE_SCRIPT_DOC_TITLE).click()
+    expect(viewer.locator(".sq-doc-title")).to_contain_text(PAGE_SCRIPT_DOC_TITLE)
+    body = viewer.locator(".sq-doc-body").inner_text()
+    for text in PAGE_SCRIPT_TEXTS:
+        assert text not in body
+
+    assert page.evaluate("[window.__sqXss, window.__sqPageScript]") == [None, None]
+    assert dialogs == []

@@ -1,0 +1,98 @@
+"""The app's HTML builders: everything from documents and questions is escaped; refusals carry no citations."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs
+
+import app
+from bot.types import Answer, Citation
+from ingest.model import Document
+
+NASTY = '<script>window.__x=1</script><img src=x onerror="alert(1)"> ${alert(2)} {{value}} & "q" \'s\''
+
+
+def _citation(n: int = 1, **kw: object) -> Citation:
+    base: dict[str, object] = {
+        "n": n, "doc_id": "区政府/a&b.txt", "source": "区政府/a&b.txt", "title": "标题<b>粗</b>",
+        "date": "2025-02-21", "speaker": "林书航", "meeting": "第12次常务会议", "section": "一、总体情况",
+        "text": "前文。" + NASTY + "后文。", "start": 10, "end": 10 + len("前文。" + NASTY + "后文。"),
+        "hit_start": 13, "hit_end": 13 + len(NASTY), "score": 1.0,
+    }
+    base.update(kw)
+    return Citation(**base)  # type: ignore[arg-type]
+
+
+def _no_live_markup(fragment: str) -> None:
+    assert "<script" not in fragment
+    assert "<img" not in fragment
+    assert "${" not in fragment
+    assert "{{" not in fragment
+
+
+def test_answer_escapes_text_and_links_markers() -> None:
+    c1, c2 = _citation(1), _citation(2, title="第二份")
+    out = app.render_answer(Answer(question="q", answer=f"答案{NASTY}[1]。\n第二句[2][9]。", refused=False,
+                                   citations=[c1, c2]))
+    _no_live_markup(out)
+    assert "&lt;script&gt;" in out
+    assert out.count('class="sq-cite sq-ref"') == 2  # [9] has no citation and stays plain text
+    assert "[9]" in out
+    assert "\n" not in out  # one line: Markdown never sees a blank line or an indented block
+    assert "[1] 标题&lt;b&gt;粗&lt;/b&gt;" in out
+    for part in ("2025-02-21", "林书航", "第12次常务会议", "一、总体情况"):
+        assert part in out
+
+
+def test_citation_link_carries_document_and_offsets() -> None:
+    c = _citation(3)
+    out = app.render_citation(c)
+    href = re.search(r'href="#sq-open\?([^"]*)"', out)
+    assert href is not None
+    query = parse_qs(href.group(1).replace("&amp;", "&"))
+    assert query["doc"] == [c.doc_id]
+    assert [query[k][0] for k in ("n", "s", "e", "hs", "he")] == [
+        str(v) for v in (c.n, c.start, c.end, c.hit_start, c.hit_end)
+    ]
+
+
+def test_refusal_and_error_have_no_citations() -> None:
+    refused = app.render_answer(Answer(question="q", answer="资料库中没有找到相关内容，无法回答这个问题。",
+                                       refused=True, citations=[_citation()]))
+    assert "sq-cite" not in refused
+    assert "资料库中没有找到相关内容" in refused
+    error = app.render_answer(Answer(question="", answer="请输入问题。", refused=True, error="请输入问题。"))
+    assert "sq-cite" not in error
+    assert "请输入问题。" in error
+
+
+def test_document_is_whole_escaped_and_marks_the_hit() -> None:
+    text = "第一段。\n" + NASTY + "\n被引用的段落在这里。\n最后一段。"
+    doc = Document(doc_id="x.txt", text=text, title="<i>标题</i>", date="2025-01-01", speaker="某某")
+    hs = text.index("被引用")
+    he = hs + len("被引用的段落在这里。")
+    out = app.render_document(doc, (hs, he), (hs - 3, he + 2), n=2)
+    _no_live_markup(out)
+    mark = re.search(r'<mark id="sq-hit">(.*?)</mark>', out)
+    assert mark is not None and mark.group(1) == "被引用的段落在这里。"
+    assert "&lt;i&gt;标题&lt;/i&gt;" in out
+    visible = re.sub(r"<[^>]+>", "", out.split('<div class="sq-doc-body">', 1)[1])
+    assert visible == app.esc(text)  # the whole text, nothing dropped or added
+
+
+def test_document_offsets_out_of_range_are_clamped() -> None:
+    doc = Document(doc_id="x.txt", text="短文本", title="t")
+    out = app.render_document(doc, (5, 99), (-4, 200))
+    assert '<mark id="sq-hit"></mark>' in out
+    assert "短文本" in out
+
+
+def test_document_list_escapes_and_links() -> None:
+    out = app.render_doc_list([
+        {"doc_id": "a/<b>.txt", "title": NASTY, "date": "2026-02-10", "speaker": "", "passages": 3},
+        {"doc_id": "b.txt", "title": "旧文档", "date": "2025-01-01", "speaker": "林书航", "passages": 7},
+    ])
+    _no_live_markup(out)
+    assert out.index("2026-02-10") < out.index("2025-01-01")  # newest first
+    assert "共收录 2 份文档" in out
+    assert app.render_doc_list([]).count("sq-empty") == 1

@@ -1,0 +1,77 @@
+"""Retrieval behaviours pinned on small archives, with the real model and a real Chroma store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import write
+
+pytestmark = pytest.mark.slow
+
+REPORT = """{year}年临江区人民政府工作报告
+各位代表：
+现在，我代表区人民政府向大会报告工作。
+一、过去一年工作回顾
+全区地区生产总值增长{growth}%，新建公共停车泊位{spaces}个，改造老旧小区{estates}个。
+二、今年主要任务
+推进城市更新，加强社区养老服务，全年新增就业岗位{jobs}个。
+"""
+
+
+@pytest.fixture
+def qa(tmp_path: Path, make_settings):  # noqa: ANN001, ANN201
+    from bot.qa import QA
+    from vectorstore.archive import Archive
+
+    folder = tmp_path / "docs"
+    write(folder, "report_2016.txt", REPORT.format(year=2016, growth="7.1", spaces="1200", estates="35", jobs="8000"))
+    write(folder, "report_2017.txt", REPORT.format(year=2017, growth="6.8", spaces="1500", estates="42", jobs="9000"))
+    write(folder, "fullwidth.txt", "关于电梯加装的通知\n全区今年计划为老旧住宅加装电梯１２０部，由区住建局负责。\n")
+    write(folder, "traditional.md", "# 關於水廠擴建的會議紀要\n會議決定，擴建東郊水廠，日供水能力提高到三十萬噸，由區水務局牽頭。\n")
+    write(folder, "other.txt", "青川市文化旅游节筹备会议\n会议确定文化旅游节于十月举办，由市文旅局承办，预算八百万元。\n")
+    settings = make_settings()
+    archive = Archive(settings)
+    report = archive.index_paths([folder])
+    assert report.count("indexed") == 5, report.summary()
+    return QA(settings, archive=archive)
+
+
+def test_half_width_digits_find_full_width_document(qa) -> None:  # noqa: ANN001
+    hits = qa.retrieve("加装电梯120部由哪个部门负责？", mode="keyword").hits
+    assert hits and hits[0].doc_id == "fullwidth.txt"
+    ans = qa.ask("加装电梯120部由哪个部门负责？")
+    assert not ans.refused and ans.citations[0].doc_id == "fullwidth.txt"
+    assert "１２０" in ans.citations[0].text  # shown as the document has it
+
+
+def test_simplified_question_finds_traditional_document(qa) -> None:  # noqa: ANN001
+    hits = qa.retrieve("东郊水厂扩建后日供水能力是多少？", mode="keyword").hits
+    assert hits and hits[0].doc_id == "traditional.md"
+    ans = qa.ask("东郊水厂扩建后日供水能力是多少？")
+    assert not ans.refused and ans.citations[0].doc_id == "traditional.md"
+    assert "擴建" in ans.citations[0].text
+
+
+@pytest.mark.parametrize("year,other", [(2016, 2017), (2017, 2016)])
+def test_question_naming_a_year_ranks_that_years_report_first(qa, year: int, other: int) -> None:  # noqa: ANN001
+    ans = qa.ask(f"{year}年临江区新建了多少个公共停车泊位？")
+    docs = [c.doc_id for c in ans.citations]
+    assert docs[0] == f"report_{year}.txt"
+    if f"report_{other}.txt" in docs:
+        assert docs.index(f"report_{year}.txt") < docs.index(f"report_{other}.txt")
+
+
+def test_year_filter_restricts_results(qa) -> None:  # noqa: ANN001
+    ans = qa.ask("新建公共停车泊位多少个？", where={"year": "2017"})
+    assert ans.citations and {c.doc_id for c in ans.citations} == {"report_2017.txt"}
+
+
+def test_off_archive_question_is_refused(qa) -> None:  # noqa: ANN001
+    ans = qa.ask("第七次全国人口普查的标准时点是哪一天？")
+    assert ans.refused and not ans.citations
+
+
+def test_facets_list_document_years(qa) -> None:  # noqa: ANN001
+    assert {"2016", "2017"} <= set(qa.facets()["year"])
