@@ -1,7 +1,9 @@
-"""The web app: a chat with numbered citations, a document viewer and a document list.
+"""The web app: a chat with numbered citations, a document viewer, a document list and, when an admin
+password is configured, a 管理 tab (upload, re-index, remove, collections).
 
-UI only: answering, retrieval and documents come from `bot.qa.QA`. Every piece of document or
-question text is HTML-escaped here before it is put into any HTML.
+UI only: answering, retrieval and documents come from `bot.qa.QA` (one per collection, via
+`bot.admin.QAPool`); admin actions and their login checks live in `bot.admin.Admin`. Every piece of
+document or question text is HTML-escaped here before it is put into any HTML.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import html
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
@@ -20,7 +22,9 @@ from ingest.model import Document
 from speechqa.settings import Settings, get_settings
 
 if TYPE_CHECKING:
+    from bot.admin import ActionResult, Admin, QAPool
     from bot.qa import QA
+    from vectorstore.archive import Progress
 
 log = logging.getLogger("speechqa.app")
 
@@ -60,6 +64,35 @@ META_SOURCE = "来源文件"
 DOCS_COUNT = "资料库共收录 {n} 份文档，点击标题查看全文。"
 DOCS_EMPTY = "资料库中还没有文档。"
 DOCS_HEAD = ("标题", "日期", "讲话人", "段落数")
+LABEL_COLLECTION = "资料库"
+MSG_UNKNOWN_COLLECTION = "没有找到这个资料库，请刷新页面后重新选择。"
+# admin tab
+TAB_ADMIN = "管理"
+LABEL_PASSWORD = "管理员密码"
+LABEL_LOGIN = "登录"
+LABEL_LOGOUT = "退出登录"
+ADMIN_INTRO = "管理员登录后可以上传文件、重新索引文件夹、删除文档和新建资料库。操作作用于上方选中的资料库。"
+HEAD_UPLOAD = "上传文件"
+LABEL_FILES = "选择文件（支持 {types}，单个文件不超过 {mb} MB）"
+LABEL_UPLOAD = "上传并索引"
+HEAD_REINDEX = "重新索引服务器上的文件夹"
+LABEL_FOLDER = "文件夹路径（服务器上的完整路径）"
+PLACEHOLDER_FOLDER = "例如 /data/讲话稿"
+LABEL_SYNC = "同步删除：同时移除资料库中不在这个文件夹里的文档（包括上传的文档）"
+LABEL_REINDEX = "开始索引"
+LABEL_REPORT = "处理结果"
+HEAD_DOCS = "文档管理"
+LABEL_ADMIN_DOCS = "资料库中的文档"
+LABEL_PICK = "选择要删除的文档"
+LABEL_REMOVE = "删除所选文档"
+HEAD_COLLECTION = "新建资料库"
+LABEL_NEW_COLLECTION = "新资料库名称"
+PLACEHOLDER_NEW_COLLECTION = "例如：区政府"
+LABEL_CREATE = "新建资料库"
+PROGRESS_FILE = "正在索引 {name}（第 {i}/{n} 个文件{eta}）"
+PROGRESS_ETA = "，预计还需 {s} 秒"
+PROGRESS_FINISH = "正在更新检索索引"
+ASK_CONCURRENCY = 4  # questions answered at once; admin writes run one at a time
 
 CONTEXT_PREVIEW = 60  # characters of context shown on each side of a cited passage in the chat
 
@@ -89,6 +122,8 @@ a.sq-ref { font-weight: 600; margin: 0 1px; }
 .sq-doc-list th, .sq-doc-list td { text-align: left; padding: 0.35em 0.5em;
   border-bottom: 1px solid var(--border-color-primary); }
 .sq-doc-list a.sq-open { cursor: pointer; color: var(--link-text-color); }
+.sq-admin-ok { color: var(--body-text-color); }
+.sq-admin-error { color: var(--error-text-color, #b42318); font-weight: 600; }
 """
 
 # Runs once when the viewer is mounted. Clicks on citation links (inside chat messages, which are
@@ -274,31 +309,222 @@ def _bot(content: str) -> dict[str, str]:
     return {"role": "assistant", "content": content}
 
 
-def build_app(qa: QA, settings: Settings) -> gr.Blocks:
-    """The Gradio Blocks app around one loaded QA object. Launch it with `launch`."""
-    top_k = settings.top_k
+def _status(result: ActionResult | str, ok: bool | None = None) -> str:
+    """The admin status line: escaped, red when the action was refused or failed."""
+    message = result if isinstance(result, str) else result.message
+    good = ok if ok is not None else (not isinstance(result, str) and result.ok)
+    css = "sq-admin-ok" if good else "sq-admin-error"
+    return f'<div class="{css}">{esc_lines(message)}</div>' if message else ""
 
-    def year_choices() -> list[str]:
+
+def _progress_to_gradio(progress: gr.Progress) -> Callable[[Progress], None]:
+    """Feed `Archive.index_paths` progress into Gradio's progress bar."""
+
+    def update(p: Progress) -> None:
+        if not p.current:
+            progress(1.0, desc=PROGRESS_FINISH)
+            return
+        eta = PROGRESS_ETA.format(s=round(p.eta)) if p.eta else ""
+        desc = PROGRESS_FILE.format(name=p.current, i=p.files_done + 1, n=p.files_total, eta=eta)
+        progress(p.files_done / max(p.files_total, 1), desc=desc)
+
+    return update
+
+
+class _AdminTab:
+    """The 管理 tab's components (built inside the tabs) and their events (wired once all exist)."""
+
+    def __init__(self, admin: Admin) -> None:
+        from bot.admin import ALLOWED_EXTENSIONS, DOC_HEADERS, REPORT_HEADERS
+
+        self.admin = admin
+        self.token = gr.State("")  # server-side per session; checked against admin.sessions every call
+        gr.Markdown(ADMIN_INTRO)
+        with gr.Column(visible=True, elem_id="sq-admin-login") as self.login_box:
+            self.password = gr.Textbox(label=LABEL_PASSWORD, type="password", max_lines=1,
+                                       elem_id="sq-admin-password")
+            self.login = gr.Button(LABEL_LOGIN, variant="primary", elem_id="sq-admin-login-btn")
+            self.login_msg = gr.HTML("", elem_id="sq-admin-login-msg")
+        with gr.Column(visible=False, elem_id="sq-admin-panel") as self.panel:
+            self.status = gr.HTML("", elem_id="sq-admin-status")
+            gr.Markdown(f"#### {HEAD_UPLOAD}")
+            self.files = gr.File(
+                label=LABEL_FILES.format(types=" ".join(ALLOWED_EXTENSIONS), mb=admin.settings.max_upload_mb),
+                # no `file_types`: Gradio's own refusal is in English; the server refuses in Chinese instead
+                file_count="multiple", type="filepath", elem_id="sq-upload",
+            )
+            self.upload = gr.Button(LABEL_UPLOAD, variant="primary", elem_id="sq-upload-btn")
+            gr.Markdown(f"#### {HEAD_REINDEX}")
+            with gr.Row(equal_height=True):
+                self.folder = gr.Textbox(label=LABEL_FOLDER, placeholder=PLACEHOLDER_FOLDER, max_lines=1,
+                                         scale=4, elem_id="sq-folder")
+                self.reindex = gr.Button(LABEL_REINDEX, scale=1, min_width=100, elem_id="sq-reindex-btn")
+            self.sync = gr.Checkbox(label=LABEL_SYNC, value=False, elem_id="sq-sync")
+            self.report = gr.Dataframe(value=[], headers=REPORT_HEADERS, label=LABEL_REPORT, interactive=False,
+                                       wrap=True, max_height=320, column_widths=["44%", "12%", "10%", "34%"],
+                                       elem_id="sq-report")
+            gr.Markdown(f"#### {HEAD_DOCS}")
+            self.docs = gr.Dataframe(value=[], headers=DOC_HEADERS, label=LABEL_ADMIN_DOCS, interactive=False,
+                                     wrap=True, max_height=400, column_widths=["42%", "14%", "10%", "34%"],
+                                     elem_id="sq-admin-docs")
+            with gr.Row(equal_height=True):
+                # custom values allowed: the server checks the id, and an API caller gets its Chinese refusal
+                self.pick = gr.Dropdown(choices=[], value=None, label=LABEL_PICK, allow_custom_value=True,
+                                        scale=4, elem_id="sq-remove-pick")
+                self.remove = gr.Button(LABEL_REMOVE, variant="stop", scale=1, min_width=100,
+                                        elem_id="sq-remove-btn")
+                self.refresh = gr.Button(LABEL_REFRESH, scale=1, min_width=80, elem_id="sq-admin-refresh")
+            gr.Markdown(f"#### {HEAD_COLLECTION}")
+            with gr.Row(equal_height=True):
+                self.new_name = gr.Textbox(label=LABEL_NEW_COLLECTION, placeholder=PLACEHOLDER_NEW_COLLECTION,
+                                           max_lines=1, scale=4, elem_id="sq-new-collection")
+                self.create = gr.Button(LABEL_CREATE, scale=1, min_width=100, elem_id="sq-create-btn")
+            self.logout = gr.Button(LABEL_LOGOUT, size="sm", elem_id="sq-admin-logout")
+
+    # --- outputs shared by several events ---
+    def gate(self, token: str) -> tuple[Any, Any]:
+        """Login box and panel visibility for this session (the panel only for a valid token)."""
+        logged_in = self.admin.is_admin(token)
+        return gr.Column(visible=not logged_in), gr.Column(visible=logged_in)
+
+    def doc_table(self, token: str, collection: str) -> tuple[Any, Any]:
+        """The admin document table and the removal choices; empty without a valid login."""
+        result = self.admin.documents(token, collection)
+        rows = result.rows if result.ok else []
+        choices = [(f"{r[0]}（{r[3]}）", str(r[3])) for r in rows]
+        return rows, gr.Dropdown(choices=choices, value=None)
+
+    def wire(self, collection: gr.Dropdown, public: list[Any],
+             public_refresh: Callable[[str], tuple[Any, ...]]) -> None:
+        """Connect the events. `public` are the non-admin components refreshed after a change (document
+        list, year filter, collection selector), `public_refresh(collection)` gives their new values."""
+        admin = self.admin
+        gate_out = [self.login_box, self.panel]
+        docs_out = [self.docs, self.pick]
+        # write events share one queue slot: they run one at a time (bot.admin also holds a lock)
+        write = {"concurrency_limit": 1, "concurrency_id": "admin-write", "api_visibility": "undocumented"}
+
+        def login(password: str, coll: str, old_token: str) -> tuple[Any, ...]:
+            admin.logout(old_token)  # a new login replaces this session's old one
+            token, message = admin.login(password)
+            if not token:
+                return ("", _status(message, ok=False), "", *self.gate(""), *self.doc_table("", coll))
+            return (token, "", "", *self.gate(token), *self.doc_table(token, coll))
+
+        login_io: dict[str, Any] = {
+            "inputs": [self.password, collection, self.token],
+            "outputs": [self.token, self.login_msg, self.password, *gate_out, *docs_out],
+        }
+        self.login.click(login, api_name="admin_login", api_visibility="undocumented", **login_io)
+        self.password.submit(login, api_visibility="private", **login_io)
+
+        def logout(token: str) -> tuple[Any, ...]:
+            message = admin.logout(token)
+            return ("", _status(message, ok=True), "", [], *self.gate(""), *self.doc_table("", ""))
+
+        self.logout.click(logout, inputs=[self.token],
+                          outputs=[self.token, self.login_msg, self.status, self.report, *gate_out, *docs_out],
+                          api_name="admin_logout", api_visibility="undocumented")
+
+        def after(result: ActionResult, token: str, coll: str) -> tuple[Any, ...]:
+            public_values = public_refresh(coll) if result.changed else tuple(gr.skip() for _ in public)
+            return (_status(result), *self.gate(token), *self.doc_table(token, coll), *public_values)
+
+        after_out = [self.status, *gate_out, *docs_out, *public]
+
+        def upload(files: list[str] | None, coll: str, token: str,
+                   progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+            result = admin.upload(token, coll, list(files or []), progress=_progress_to_gradio(progress))
+            return (result.rows, None, *after(result, token, coll))
+
+        self.upload.click(upload, inputs=[self.files, collection, self.token],
+                          outputs=[self.report, self.files, *after_out], api_name="admin_upload",
+                          show_progress_on=[self.report], **write)
+
+        def reindex(folder: str, sync: bool, coll: str, token: str,
+                    progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+            result = admin.reindex(token, coll, folder, bool(sync), progress=_progress_to_gradio(progress))
+            return (result.rows, *after(result, token, coll))
+
+        self.reindex.click(reindex, inputs=[self.folder, self.sync, collection, self.token],
+                           outputs=[self.report, *after_out], api_name="admin_reindex",
+                           show_progress_on=[self.report], **write)
+
+        def remove(coll: str, doc_id: str | None, token: str) -> tuple[Any, ...]:
+            return after(admin.remove(token, coll, doc_id), token, coll)
+
+        self.remove.click(remove, inputs=[collection, self.pick, self.token], outputs=after_out,
+                          api_name="admin_remove", **write)
+
+        def documents(coll: str, token: str) -> tuple[Any, ...]:
+            result = admin.documents(token, coll)
+            return (_status(result), *self.gate(token), *self.doc_table(token, coll))
+
+        self.refresh.click(documents, inputs=[collection, self.token],
+                           outputs=[self.status, *gate_out, *docs_out], api_name="admin_documents",
+                           api_visibility="undocumented")
+
+        def create(name: str, token: str) -> tuple[Any, ...]:
+            result = admin.create_collection(token, name)
+            if not result.ok:
+                return (_status(result), gr.skip(), gr.skip())
+            new = name.strip()
+            return (_status(result), "", gr.Dropdown(choices=admin.pool.names(), value=new))
+
+        # selecting the new collection fires the selector's change event, which refreshes everything else
+        self.create.click(create, inputs=[self.new_name, self.token],
+                          outputs=[self.status, self.new_name, collection], api_name="admin_create_collection",
+                          **write)
+
+
+def build_app(qa: QA, settings: Settings, pool: QAPool | None = None) -> gr.Blocks:
+    """The Gradio Blocks app around a loaded QA object (its collection is the default one; the others
+    are loaded on first use through `pool`). Launch it with `launch`.
+
+    The 管理 tab and its endpoints exist only when `settings.admin_password` is set.
+    """
+    from bot.admin import Admin, QAPool, UnknownCollection
+
+    top_k = settings.top_k
+    pool = pool or QAPool(settings, default=qa)
+    admin = Admin(settings, pool) if settings.admin_password.get_secret_value() else None
+
+    def qa_for(collection: str | None) -> QA | None:
         try:
-            years = qa.facets().get("year", [])
+            return pool.get(collection)
+        except UnknownCollection:
+            return None
+
+    def year_choices(collection: str | None) -> list[str]:
+        chosen = qa_for(collection)
+        try:
+            years = chosen.facets().get("year", []) if chosen else []
         except Exception:
             log.exception("facets failed")
             years = []
         return [ALL_YEARS, *sorted(years, reverse=True)]
 
-    def doc_list() -> str:
+    def doc_list(collection: str | None) -> str:
+        chosen = qa_for(collection)
+        if chosen is None:
+            return _empty(MSG_UNKNOWN_COLLECTION)
         try:
-            return render_doc_list(qa.list_documents())
+            return render_doc_list(chosen.list_documents())
         except Exception:
             log.exception("list_documents failed")
             return _empty(MSG_DOCS_ERROR)
 
     def respond(message: str, history: list[dict[str, Any]] | None, year: str, only_doc: bool,
-                current_doc: str) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+                current_doc: str, collection: str) -> Iterator[tuple[str, list[dict[str, Any]]]]:
         history = list(history or [])
         message = message or ""
         if message.strip():
             history.append(_user(message))
+        chosen = qa_for(collection)
+        if chosen is None:
+            history.append(_bot(f'<div class="sq-answer sq-refused">{esc(MSG_UNKNOWN_COLLECTION)}</div>'))
+            yield "", history
+            return
         if only_doc and not current_doc:
             history.append(_bot(f'<div class="sq-answer sq-refused">{esc(MSG_NO_DOC_OPEN)}</div>'))
             yield "", history
@@ -311,7 +537,7 @@ def build_app(qa: QA, settings: Settings) -> gr.Blocks:
         if only_doc and current_doc:
             where["doc"] = current_doc
         try:
-            answer = qa.ask(message, k=top_k, where=where or None)
+            answer = chosen.ask(message, k=top_k, where=where or None)
             content = render_answer(answer)
         except Exception:
             log.exception("answering failed")
@@ -319,11 +545,12 @@ def build_app(qa: QA, settings: Settings) -> gr.Blocks:
         history[-1] = _bot(content)
         yield "", history
 
-    def open_document(evt: gr.EventData) -> tuple[str, str]:
+    def open_document(collection: str, evt: gr.EventData) -> tuple[str, str]:
         data = evt._data if isinstance(evt._data, dict) else {}
         doc_id = str(data.get("doc") or "")
+        chosen = qa_for(collection)
         try:
-            doc = qa.get_document(doc_id) if doc_id else None
+            doc = chosen.get_document(doc_id) if doc_id and chosen else None
         except Exception:
             log.exception("get_document failed")
             doc = None
@@ -338,54 +565,100 @@ def build_app(qa: QA, settings: Settings) -> gr.Blocks:
         n = _int(data.get("n"), 0) or None
         return render_document(doc, (hs, he), (start, end), n), doc.doc_id
 
+    default = pool.default_name
     with gr.Blocks(title=APP_TITLE, fill_width=True) as demo:
         current_doc = gr.State("")
         gr.Markdown(f"## {APP_TITLE}\n{APP_INTRO}")
         with gr.Row(equal_height=False):
-            with gr.Column(scale=3, min_width=420), gr.Tabs():
-                with gr.Tab(TAB_CHAT, id="chat"):
-                    chatbot = gr.Chatbot(
-                        label=LABEL_CHAT, height=560, elem_id="sq-chat", buttons=[],
-                        feedback_options=None, latex_delimiters=[], allow_tags=False,
-                        placeholder=CHAT_PLACEHOLDER, group_consecutive_messages=False,
-                    )
-                    with gr.Row(equal_height=True):
-                        question = gr.Textbox(
-                            label=LABEL_QUESTION, show_label=False, placeholder=PLACEHOLDER_QUESTION,
-                            lines=1, max_lines=4, scale=6, elem_id="sq-question", autofocus=True,
+            with gr.Column(scale=3, min_width=420):
+                collection = gr.Dropdown(choices=pool.names(), value=default, label=LABEL_COLLECTION,
+                                         elem_id="sq-collection")
+                with gr.Tabs():
+                    with gr.Tab(TAB_CHAT, id="chat"):
+                        chatbot = gr.Chatbot(
+                            label=LABEL_CHAT, height=560, elem_id="sq-chat", buttons=[],
+                            feedback_options=None, latex_delimiters=[], allow_tags=False,
+                            placeholder=CHAT_PLACEHOLDER, group_consecutive_messages=False,
                         )
-                        send = gr.Button(LABEL_SEND, variant="primary", scale=1, min_width=90,
-                                         elem_id="sq-send")
-                    with gr.Row(equal_height=False):
-                        year = gr.Dropdown(choices=year_choices(), value=ALL_YEARS, label=LABEL_YEAR,
-                                           scale=1, min_width=140, elem_id="sq-year")
-                        only_doc = gr.Checkbox(label=LABEL_ONLY_DOC, value=False, scale=2)
-                        clear = gr.Button(LABEL_CLEAR, variant="secondary", size="sm", scale=1, min_width=90)
-                with gr.Tab(TAB_DOCS, id="docs"):
-                    refresh = gr.Button(LABEL_REFRESH, size="sm")
-                    docs = gr.HTML(doc_list(), elem_id="sq-docs", elem_classes=["sq-doc-list"],
-                                   js_on_load=None)
+                        with gr.Row(equal_height=True):
+                            question = gr.Textbox(
+                                label=LABEL_QUESTION, show_label=False, placeholder=PLACEHOLDER_QUESTION,
+                                lines=1, max_lines=4, scale=6, elem_id="sq-question", autofocus=True,
+                            )
+                            send = gr.Button(LABEL_SEND, variant="primary", scale=1, min_width=80,
+                                             elem_id="sq-send")
+                            clear = gr.Button(LABEL_CLEAR, variant="secondary", scale=1, min_width=80)
+                        with gr.Row(equal_height=True):
+                            year = gr.Dropdown(choices=year_choices(default), value=ALL_YEARS,
+                                               label=LABEL_YEAR, scale=1, min_width=140, elem_id="sq-year")
+                            only_doc = gr.Checkbox(label=LABEL_ONLY_DOC, value=False, scale=2)
+                    with gr.Tab(TAB_DOCS, id="docs"):
+                        refresh = gr.Button(LABEL_REFRESH, size="sm")
+                        docs = gr.HTML(doc_list(default), elem_id="sq-docs", elem_classes=["sq-doc-list"],
+                                       js_on_load=None)
+                    admin_tab = None
+                    if admin is not None:
+                        with gr.Tab(TAB_ADMIN, id="admin"):
+                            admin_tab = _AdminTab(admin)
             with gr.Column(scale=2, min_width=360):
                 viewer = gr.HTML(_empty(VIEWER_EMPTY), elem_id="sq-viewer", js_on_load=VIEWER_JS)
 
         submit_args: dict[str, Any] = {
             "fn": respond,
-            "inputs": [question, chatbot, year, only_doc, current_doc],
+            "inputs": [question, chatbot, year, only_doc, current_doc, collection],
             "outputs": [question, chatbot],
             "api_visibility": "private",
+            # answering only reads; several questions run at once, sharing one limit
+            "concurrency_limit": ASK_CONCURRENCY,
+            "concurrency_id": "ask",
         }
         question.submit(**submit_args)
         send.click(**submit_args)
         clear.click(lambda: [], outputs=chatbot, api_visibility="private")
-        viewer.open(open_document, outputs=[viewer, current_doc], api_visibility="private")
-        refresh.click(doc_list, outputs=docs, api_visibility="private")
-        demo.load(lambda: (doc_list(), gr.Dropdown(choices=year_choices())), outputs=[docs, year],
-                  api_visibility="private")
+        # other read-only events: a few at once, in their own group so questions never wait for them
+        read: dict[str, Any] = {"api_visibility": "private", "concurrency_limit": ASK_CONCURRENCY,
+                                "concurrency_id": "read"}
+        viewer.open(open_document, inputs=[collection], outputs=[viewer, current_doc], **read)
+        refresh.click(doc_list, inputs=[collection], outputs=docs, **read)
+
+        def public_refresh(coll: str) -> tuple[Any, ...]:
+            """After the archive changed: the document list, the year filter and the collection choices."""
+            return (doc_list(coll), gr.Dropdown(choices=year_choices(coll), value=ALL_YEARS),
+                    gr.Dropdown(choices=pool.names()))
+
+        public = [docs, year, collection]
+        demo.load(lambda coll: public_refresh(coll), inputs=[collection], outputs=public, **read)
+
+        switch_out: list[Any] = [docs, year, chatbot, viewer, current_doc]
+        if admin_tab is not None:
+            admin_tab.wire(collection, public, public_refresh)
+            switch_out += [admin_tab.docs, admin_tab.pick]
+
+        def switch(coll: str, *token: str) -> tuple[Any, ...]:
+            """Another collection: its documents and years; the chat and viewer start afresh."""
+            values: tuple[Any, ...] = (doc_list(coll), gr.Dropdown(choices=year_choices(coll), value=ALL_YEARS),
+                                       [], _empty(VIEWER_EMPTY), "")
+            if admin_tab is not None:
+                values += admin_tab.doc_table(token[0] if token else "", coll)
+            return values
+
+        switch_in: list[Any] = [collection] + ([admin_tab.token] if admin_tab is not None else [])
+        collection.change(switch, inputs=switch_in, outputs=switch_out, **read)
+    # a hard cap for Gradio's (unauthenticated) upload route; see `launch`
+    demo._sq_max_file_size = f"{2 * settings.max_upload_mb}mb"  # type: ignore[attr-defined]
     return demo
 
 
 def launch(demo: gr.Blocks, host: str, port: int, **kwargs: Any) -> Any:
-    """Start the server with the app's CSS; extra keyword arguments go to `Blocks.launch`."""
+    """Start the server with the app's CSS; extra keyword arguments go to `Blocks.launch`.
+
+    Gradio's upload route takes files from anyone before any handler runs, so it gets a hard cap: twice
+    the admin upload limit. Files between the two are refused by the admin tab with its Chinese message;
+    larger ones never reach the server's disk (Gradio shows its own, English, message).
+    """
+    max_file_size = getattr(demo, "_sq_max_file_size", None)
+    if max_file_size is not None:
+        kwargs.setdefault("max_file_size", max_file_size)
     return demo.launch(server_name=host, server_port=port, css=CSS, footer_links=[], show_error=False,
                        **kwargs)
 

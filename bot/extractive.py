@@ -1,28 +1,28 @@
-"""The default answer: the retrieved sentences that best match the question, each cited. No model, no
-invention: every word shown is the archive's own."""
+"""The default answer: the retrieved sentences that best answer the question, each cited. No model, no
+invention: every word shown is the archive's own.
+
+A sentence scores by the question's key terms it holds, each weighted by its rarity in the archive, plus
+a bonus when it holds the kind of thing the question asks for (a figure for 多少, a date for 哪天, a
+responsible body for 谁负责). Earlier citations win ties.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from ingest.normalize import normalize
+from ingest.normalize import squash
+from vectorstore.keyword import tokenize
+from vectorstore.query import key_terms
 
 _SENTENCE = re.compile(r"[^。！？；!?;\n]+[。！？；!?;]?[”’」』）)]*")
-_CJK_OR_ALNUM = re.compile(r"[\u4e00-\u9fff0-9a-z%.]")
-# Bigrams of question words carry no content.
-_QUESTION_BIGRAMS = frozenset(
-    ["什么", "多少", "哪些", "哪个", "哪里", "哪一", "一天", "几月", "几日", "是否", "怎么", "怎样", "如何", "是谁", "谁负", "请问", "提出", "提到", "主要", "哪几", "几天", "定了", "了多", "为多", "是多", "有哪", "要求", "问题", "一下", "会议", "决定", "工作"]
-)
-
-
-def bigrams(text: str) -> set[str]:
-    norm = normalize(text)
-    grams = set()
-    for a, b in zip(norm, norm[1:], strict=False):
-        if _CJK_OR_ALNUM.match(a) and _CJK_OR_ALNUM.match(b):
-            grams.add(a + b)
-    return grams - _QUESTION_BIGRAMS
+_ANSWER_KINDS: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
+    (re.compile(r"多少|几[个项条家所次年万亿倍]|多大|比例|规模|目标是|增长"), re.compile(r"\d|[一二三四五六七八九十百千万亿]+[个项条家所万亿%倍]")),
+    (re.compile(r"哪天|哪一天|几月|几日|何时|什么时候|时间|日期|哪年|哪一年"), re.compile(r"\d+月|\d+日|[一二三四五六七八九十]+月|年底|月底|前完成|之前")),
+    (re.compile(r"谁|哪位|哪个部门|哪些部门|负责|牵头|主持"), re.compile(r"负责|牵头|主持|由.{1,12}(承担|落实|组织)|同志|局长|区长|市长|主任|书记|委员")),
+    (re.compile(r"哪里|在哪|哪座|哪个城市|地点"), re.compile(r"在.{1,10}(召开|举行|开幕)|[省市县区]")),
+]
 
 
 @dataclass
@@ -37,39 +37,44 @@ def sentences(text: str) -> list[str]:
     return [m.group(0).strip() for m in _SENTENCE.finditer(text) if m.group(0).strip()]
 
 
-def pick_sentences(question: str, passages: list[str], max_sentences: int = 3, max_chars: int = 300) -> list[Sentence]:
-    """Score every sentence of every passage by the question bigrams it shares (earlier citations win
-    ties) and keep the best few that clear half the best score."""
-    q = bigrams(question)
-    if not q:
+def answer_kind_bonus(question: str, sentence: str) -> float:
+    """1 when the sentence holds what the question asks for (a figure, a date, a person or body)."""
+    return float(any(ask.search(question) and has.search(sentence) for ask, has in _ANSWER_KINDS))
+
+
+def pick_sentences(question: str, passages: list[str], idf: Callable[[str], float],
+                   max_sentences: int = 3, max_chars: int = 300) -> list[Sentence]:
+    terms = [squash(t) for t in key_terms(tokenize(question))]
+    weights = {t: idf(t) for t in terms if t}
+    total = sum(weights.values())
+    if not total:
         return []
     cands: list[Sentence] = []
     order = 0
     for n, passage in enumerate(passages, start=1):
         for sent in sentences(passage):
-            shared = q & bigrams(sent)
-            if shared:
-                rank_weight = 1.0 / (1.0 + 0.15 * (n - 1))
-                cands.append(Sentence(n, sent, len(shared) * rank_weight, order))
+            flat = squash(sent)
+            got = sum(w for t, w in weights.items() if t in flat) / total
+            if got > 0:
+                score = (got + 0.25 * answer_kind_bonus(question, sent)) / (1.0 + 0.1 * (n - 1))
+                cands.append(Sentence(n, sent, score, order))
             order += 1
     if not cands:
         return []
     cands.sort(key=lambda c: (-c.score, c.order))
     best = cands[0].score
     chosen: list[Sentence] = []
-    total = 0
+    total_chars = 0
     seen: set[str] = set()
     for c in cands:
-        if len(chosen) >= max_sentences or c.score < 0.5 * best:
+        if len(chosen) >= max_sentences or c.score < 0.7 * best:
             break
-        key = normalize(c.text)
-        if key in seen:
-            continue
-        if total + len(c.text) > max_chars and chosen:
+        key = squash(c.text)
+        if key in seen or total_chars + len(c.text) > max_chars and chosen:
             continue
         seen.add(key)
         chosen.append(c)
-        total += len(c.text)
+        total_chars += len(c.text)
     chosen.sort(key=lambda c: c.order)
     return chosen
 

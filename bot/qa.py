@@ -7,7 +7,7 @@ import time
 import unicodedata
 
 from bot.extractive import compose, pick_sentences
-from bot.refusal import coverage
+from bot.refusal import coverage, satisfies, specifics
 from bot.types import Answer, Citation
 from ingest.model import Document
 from speechqa.settings import Settings
@@ -44,10 +44,21 @@ class QA:
         return self.retriever.search(question, k, where, mode)
 
     def should_refuse(self, retrieval: Retrieval) -> bool:
-        if not retrieval.hits:
+        """No passages; or none of the top ones mentions what the question pins down (a year, a session);
+        or together they miss too much of the question's rare terms."""
+        top = retrieval.hits[: self.settings.refusal_depth]
+        if not top:
             return True
-        top = [h.text for h in retrieval.hits[: self.settings.refusal_depth]]
-        return coverage(retrieval.tokens, top, self.archive.keyword()).share < self.settings.min_coverage
+        rows = [self.archive.catalog.document(self.archive.collection, h.doc_id) for h in top]
+        headings = [f"{r.title} {r.meeting}" if r else "" for r in rows]
+        specs = specifics(retrieval.info.text)
+        if specs and not any(
+            all(satisfies(sp, h.text, head, document_year(r.date, r.title) if r else None) for sp in specs)
+            for h, head, r in zip(top, headings, rows, strict=True)
+        ):
+            return True
+        views = [f"{head}\n{h.text}" for h, head in zip(top, headings, strict=True)]
+        return coverage(retrieval.tokens, views, self.archive.keyword()).share < self.settings.min_coverage
 
     def ask(self, question: str, k: int | None = None, where: dict[str, str] | None = None,
             mode: Mode = "hybrid") -> Answer:
@@ -62,7 +73,7 @@ class QA:
             ms["total"] = (time.perf_counter() - t0) * 1000
             return Answer(question=q, answer=REFUSAL, refused=True, ms=ms)
         citations = self._citations(retrieval)
-        chosen = pick_sentences(q, [c.text for c in citations])
+        chosen = pick_sentences(q, [c.text for c in citations], self.archive.keyword().idf)
         text = compose(chosen) if chosen else "以下资料可能与问题有关，请查看引文。[1]"
         ms["total"] = (time.perf_counter() - t0) * 1000
         return Answer(question=q, answer=text, refused=False, citations=citations, ms=ms)

@@ -1,17 +1,20 @@
 """Deciding that the archive does not hold the answer.
 
-The rule: weight each key term of the question by its rarity in the archive (IDF over passages) and ask
-what share of that weight the top passages contain. A question about something the archive never
-mentions (a meeting, a figure, an event) leaves its rarest terms uncovered and is refused.
+Two checks on the top passages found:
+- specifics: what the question pins down exactly (a year, "第五次会议", "十七大") must be mentioned by a
+  cited source; similar words about another year or session do not answer it;
+- coverage: weight each key term of the question by its rarity in the archive (IDF over passages) and ask
+  what share of that weight the top passages contain.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ingest.normalize import squash
 from vectorstore.keyword import KeywordIndex
-from vectorstore.query import key_terms
+from vectorstore.query import cn_number, key_terms, years_in
 
 
 @dataclass
@@ -39,3 +42,36 @@ def coverage(tokens: list[str], passages: list[str], stats: KeywordIndex, per_pa
         else:
             missing.append(t)
     return Coverage(found / total if total else 1.0, missing, terms)
+
+
+_NUM = "一二三四五六七八九十百零〇两"
+_ORDINAL = re.compile(rf"第[{_NUM}0-9]+[次届号期]|(?<![第{_NUM}])[{_NUM}]{{1,3}}届")
+_CONGRESS = re.compile(rf"(?<![{_NUM}])([{_NUM}]{{1,3}})大(?!会|学|力|型|量|批|幅|概|多|家|众|约|致|局|事)")
+
+
+@dataclass
+class Specific:
+    """Something a question pins down exactly (a year, a session, a congress): a source that does not
+    mention it is about something else, however similar its words."""
+
+    label: str
+    forms: list[str]  # squashed strings, any of which satisfies it
+    year: int | None = None
+
+
+def specifics(question: str) -> list[Specific]:
+    out = [Specific(str(y), [str(y)], y) for y in years_in(question)]
+    for m in _ORDINAL.finditer(question):
+        out.append(Specific(m.group(0), [squash(m.group(0))]))
+    for m in _CONGRESS.finditer(question):
+        if cn_number(m.group(1)):
+            out.append(Specific(m.group(0), [squash(m.group(0)), squash(f"第{m.group(1)}次全国代表大会")]))
+    return out
+
+
+def satisfies(spec: Specific, text: str, heading: str, doc_year: int | None) -> bool:
+    """Does a cited source (its passage text, its title and meeting, its year) mention the specific?"""
+    if spec.year is not None:
+        return doc_year == spec.year or spec.year in years_in(text) or spec.year in years_in(heading)
+    hay = squash(heading) + squash(text)
+    return any(f in hay for f in spec.forms)

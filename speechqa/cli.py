@@ -141,6 +141,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return run_eval(Path(args.questions), settings, k=args.k, out=args.out)
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from speechqa.bench import run_bench
+
+    questions = Path(args.questions) if args.questions else None
+    return run_bench(Path(args.folder), questions, _settings(args), sample=args.sample,
+                     out=Path(args.out) if args.out else None)
+
+
 def cmd_docs(args: argparse.Namespace) -> int:
     from vectorstore.archive import Archive
 
@@ -210,6 +218,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="把每题结果写入 JSONL 文件")
     common(p)
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("bench", help="测量索引吞吐与检索延迟")
+    p.add_argument("folder")
+    p.add_argument("--questions", help="问题集 JSONL（默认用文档标题作问题）")
+    p.add_argument("--sample", type=int, default=400, help="单测嵌入模型时使用的段落数")
+    p.add_argument("--out", help="把结果追加到 Markdown 文件，例如 docs/BENCHMARKS.md")
+    common(p)
+    p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("docs", help="查看或移除文档")
     dsub = p.add_subparsers(dest="docs_cmd", required=True)

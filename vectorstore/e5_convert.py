@@ -635,7 +635,7 @@ def encode_windowed(model: Any, texts: Sequence[str], prompt_name: str = "passag
     width = int(model.max_seq_length) - 2
     windows: list[tuple[int, list[int]]] = []
     for i, text in enumerate(texts):
-        ids = tok(prompt + text, add_special_tokens=False, truncation=False)["input_ids"]
+        ids = tok(prompt + text, add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
         windows += [(i, ids[a : a + width]) for a in range(0, max(len(ids), 1), width)]
     sums = np.zeros((len(texts), hf.config.hidden_size), dtype=np.float64)
     weights = np.zeros(len(texts), dtype=np.float64)
@@ -764,12 +764,11 @@ def run_check(folder: Path, corpus: Path, variant: str = "original") -> bool:
     lines = _read_lines(corpus / "seed_000.txt") + _read_lines(corpus / "gwr_2018.txt")
     every = lines + [t for g in groups.values() for t in g]
     engine_ids = _engine_token_ids(source_path(variant))
-    backend = tok.backend_tokenizer
     count_diff: list[str] = []
     id_diff: list[str] = []
     for text in every:
         for q in (False, True):
-            ours = backend.encode(prefix[q] + text).ids  # the tokenizer.json pipeline, untruncated
+            ours = tok(prefix[q] + text, truncation=False, verbose=False)["input_ids"]
             if engine.token_count(text, q) != len(ours):
                 count_diff.append(text)
             if engine_ids is not None and engine_ids(text, q) != ours:
@@ -779,7 +778,7 @@ def run_check(folder: Path, corpus: Path, variant: str = "original") -> bool:
     print("" if engine_ids is not None else " (no C compiler: ids not compared)")
     unk = tok.unk_token_id
     for text in sorted(set(count_diff + id_diff))[:5]:
-        ours = backend.encode(PROMPTS["passage"] + text).ids
+        ours = tok(PROMPTS["passage"] + text, truncation=False, verbose=False)["input_ids"]
         runs = "; consecutive unknown characters (fused into one <unk>)" if unk in ours else ""
         print(f"  differs{runs}: {text[:60]!r}")
 

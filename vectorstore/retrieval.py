@@ -29,7 +29,7 @@ class Hit:
     doc_id: str
     start: int  # offsets of the shown text in the cleaned document
     end: int
-    hit_start: int  # offsets of the retrieved passage(s) themselves
+    hit_start: int  # offsets of the best retrieved passage (what a viewer highlights)
     hit_end: int
     score: float
     section: str = ""
@@ -38,6 +38,8 @@ class Hit:
     keyword_score: float = 0.0
     dense_similarity: float = 0.0
     passage_ids: list[str] = field(default_factory=list)
+    span_start: int = 0  # offsets of all merged passages
+    span_end: int = 0
 
 
 @dataclass
@@ -236,9 +238,9 @@ class HybridRetriever:
             row = keyword.rows[keyword.position[pid]]
             merged = False
             for h in hits:
-                if h.doc_id == row.doc_id and row.start <= h.hit_end + 1 and row.end >= h.hit_start - 1:
-                    if (max(h.hit_end, row.end) - min(h.hit_start, row.start)) <= s.max_citation_chars:
-                        h.hit_start, h.hit_end = min(h.hit_start, row.start), max(h.hit_end, row.end)
+                if h.doc_id == row.doc_id and row.start <= h.span_end + 1 and row.end >= h.span_start - 1:
+                    if (max(h.span_end, row.end) - min(h.span_start, row.start)) <= s.max_citation_chars:
+                        h.span_start, h.span_end = min(h.span_start, row.start), max(h.span_end, row.end)
                         h.passage_ids.append(pid)
                     merged = True
                     break
@@ -252,6 +254,7 @@ class HybridRetriever:
             hits.append(
                 Hit(
                     doc_id=row.doc_id, start=row.start, end=row.end, hit_start=row.start, hit_end=row.end,
+                    span_start=row.start, span_end=row.end,
                     score=score, section=row.section, page=row.page,
                     keyword_score=kw_scores.get(pid, 0.0), dense_similarity=dense_sims.get(pid, 0.0),
                     passage_ids=[pid],
@@ -259,7 +262,7 @@ class HybridRetriever:
             )
         for h in hits:
             text = texts.get(h.doc_id, "")
-            h.start, h.end = widen(text, h.hit_start, h.hit_end, s.context_chars)
+            h.start, h.end = widen(text, h.span_start, h.span_end, s.context_chars)
             h.text = text[h.start : h.end]
         return hits
 

@@ -58,24 +58,15 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _index(paths: list[Path], settings: Settings) -> None:
-    try:
-        from vectorstore.indexer import index_paths
-    except ImportError:  # the archive's own method, until the indexer module lands
-        from vectorstore.archive import Archive
-
-        Archive(settings).index_paths(paths)
-        return
-    index_paths(paths, settings)
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     from bot.qa import QA
+    from vectorstore.archive import Archive
 
     settings = Settings(db=tmp_path_factory.mktemp("app") / "db")
-    _index([ARCHIVE], settings)
-    qa = QA(settings)
+    report = Archive(settings).index_paths([ARCHIVE])
+    assert not report.failed, report.summary()
+    qa = QA(settings)  # a fresh QA over the store, as `speechqa serve` builds it
     n_files = sum(1 for p in ARCHIVE.rglob("*") if p.is_file())
     assert len(qa.list_documents()) == n_files, "every demo document should be indexed"
     demo = app.build_app(qa, settings)

@@ -1,0 +1,283 @@
+"""The 管理 tab in real Chromium, and its endpoints called directly through gradio_client.
+
+Two servers in-process over one fresh store holding two small demo documents: one with an admin password
+(the tab is there; every admin endpoint checks the session's login on the server), one without (no tab,
+no admin endpoints). Needs Debian's `chromium`; deselect with `-m "not browser"`.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+from pydantic import SecretStr
+
+import app
+from speechqa.settings import Settings
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+REPO = Path(__file__).resolve().parents[2]
+DEMO = REPO / "demo" / "archive"
+SEED_DOCS = ["市城管局/青川市城市管理局2025年第3次局长办公会议纪要.txt", "市政府/青川市政务网站安全检查情况通报.txt"]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+]
+ANSWER_TIMEOUT_MS = 90_000
+INDEX_TIMEOUT_MS = 120_000
+
+PASSWORD = "管理员-Pa55-口令"
+DOCX_NAME = "青川市2027年城市绿化工作安排.docx"
+DOCX_TITLE = "青川市2027年城市绿化工作安排"
+FACT = "青川市2027年计划新建口袋公园４５个，由市园林局负责"
+QUESTION = "青川市2027年计划新建多少个口袋公园？由哪个部门负责？"
+LOGIN_REQUIRED = "请先登录管理员账号"
+ADMIN_ENDPOINTS = ("/admin_login", "/admin_logout", "/admin_upload", "/admin_reindex", "/admin_remove",
+                   "/admin_documents", "/admin_create_collection")
+
+
+@dataclass
+class Server:
+    url: str
+    qa: Any  # bot.qa.QA
+    settings: Settings
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _serve(qa: Any, settings: Settings) -> tuple[Any, Server]:
+    demo = app.build_app(qa, settings)
+    port = _free_port()
+    app.launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
+    return demo, Server(url=f"http://127.0.0.1:{port}/", qa=qa, settings=settings)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    from vectorstore.archive import Archive
+
+    root = tmp_path_factory.mktemp("admin")
+    seed = root / "seed"
+    for rel in SEED_DOCS:
+        (seed / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(DEMO / rel, seed / rel)
+    settings = Settings(db=root / "db", upload_dir=root / "uploads")
+    report = Archive(settings).index_paths([seed])
+    assert report.count("indexed") == len(SEED_DOCS), report.summary()
+    return settings
+
+
+@pytest.fixture(scope="module")
+def admin_server(store: Settings) -> Iterator[Server]:
+    from bot.qa import QA
+
+    settings = store.model_copy(update={"admin_password": SecretStr(PASSWORD)})
+    demo, server = _serve(QA(settings), settings)
+    try:
+        yield server
+    finally:
+        demo.close()
+
+
+@pytest.fixture(scope="module")
+def plain_server(store: Settings) -> Iterator[Server]:
+    from bot.qa import QA
+
+    assert not store.admin_password.get_secret_value()
+    demo, server = _serve(QA(store), store)
+    try:
+        yield server
+    finally:
+        demo.close()
+
+
+@pytest.fixture(scope="module")
+def docx_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import docx
+
+    document = docx.Document()
+    document.add_heading(DOCX_TITLE, level=1)
+    document.add_paragraph("2027年，全市城市绿化工作坚持见缝插绿、方便群众的原则。")
+    document.add_paragraph(f"{FACT}，年底前全部建成开放。")
+    document.add_paragraph("各区要做好选址、建设和日常养护工作，确保公园建得好、管得住。")
+    path = tmp_path_factory.mktemp("docx") / DOCX_NAME
+    document.save(str(path))
+    return path
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium fonts-noto-cjk, or deselect with -m 'not browser'")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    pg = context.new_page()
+    pg.set_default_timeout(30_000)
+    try:
+        yield pg
+    finally:
+        context.close()
+
+
+def _doc_ids(server: Server) -> list[str]:
+    return sorted(str(d["doc_id"]) for d in server.qa.list_documents())
+
+
+def _uploads(server: Server) -> list[str]:
+    folder = Path(server.settings.upload_dir)
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")) if folder.exists() else []
+
+
+def _client(server: Server) -> Any:
+    from gradio_client import Client
+
+    return Client(server.url, verbose=False)
+
+
+def _ask(page: Page, question: str) -> None:
+    """Ask in the chat tab and wait until the answer replaced the working message."""
+    page.get_by_role("tab", name="问答").click()
+    page.get_by_role("textbox", name="问题").fill(question)
+    page.get_by_role("button", name="发送").click()
+    expect(page.locator("#sq-chat .sq-answer").last).not_to_contain_text("正在查找资料", timeout=ANSWER_TIMEOUT_MS)
+
+
+def test_admin_uploads_a_docx_that_gets_cited_then_removes_it(admin_server: Server, page: Page,
+                                                              docx_file: Path) -> None:
+    before = _doc_ids(admin_server)
+    page.goto(admin_server.url)
+    page.get_by_role("tab", name="管理").click()
+    panel = page.locator("#sq-admin-panel")
+    expect(panel).to_be_hidden()
+
+    # a wrong password is refused
+    page.locator("#sq-admin-password input, #sq-admin-password textarea").first.fill("wrong")
+    page.locator("#sq-admin-login-btn").click()
+    expect(page.locator("#sq-admin-login-msg")).to_contain_text("密码错误")
+    expect(panel).to_be_hidden()
+
+    # the right one opens the panel with the document list
+    page.locator("#sq-admin-password input, #sq-admin-password textarea").first.fill(PASSWORD)
+    page.locator("#sq-admin-login-btn").click()
+    expect(panel).to_be_visible()
+    docs_table = page.locator("#sq-admin-docs")
+    for doc_id in before:
+        expect(docs_table).to_contain_text(doc_id)
+
+    # upload the .docx: indexed, reported, listed, saved in the collection's upload folder
+    page.locator("#sq-upload input[type=file]").set_input_files(str(docx_file))
+    expect(page.locator("#sq-upload")).to_contain_text(DOCX_NAME)
+    page.locator("#sq-upload-btn").click()
+    report = page.locator("#sq-report")
+    expect(report).to_contain_text("已索引", timeout=INDEX_TIMEOUT_MS)
+    expect(report).to_contain_text(DOCX_NAME)
+    expect(page.locator("#sq-admin-status")).to_contain_text("上传完成")
+    expect(docs_table).to_contain_text(DOCX_NAME)
+    expect(docs_table).to_contain_text(DOCX_TITLE)
+    assert _doc_ids(admin_server) == sorted([*before, DOCX_NAME])
+    assert _uploads(admin_server) == ["default", f"default/{DOCX_NAME}"]
+
+    # the chat finds and cites it
+    _ask(page, QUESTION)
+    cites = page.locator("#sq-chat .sq-cites").last
+    expect(cites).to_be_visible()
+    expect(cites).to_contain_text(DOCX_TITLE)
+    expect(cites).to_contain_text("口袋公园４５个")
+
+    # remove it
+    page.get_by_role("tab", name="管理").click()
+    pick = page.locator("#sq-remove-pick input").first
+    pick.click()
+    page.get_by_role("option", name=f"{DOCX_TITLE}（{DOCX_NAME}）").click()
+    page.locator("#sq-remove-btn").click()
+    expect(page.locator("#sq-admin-status")).to_contain_text("已删除文档")
+    expect(docs_table).not_to_contain_text(DOCX_NAME)
+    assert _doc_ids(admin_server) == before
+    assert _uploads(admin_server) == ["default"]
+
+    # asked again: never cited again
+    _ask(page, QUESTION)
+    chat = page.locator("#sq-chat")
+    last = chat.locator(".sq-answer").last
+    expect(last).not_to_contain_text("４５")
+    expect(chat.locator(".sq-cites")).to_have_count(1)  # only the first answer's citations remain
+    expect(chat.locator(".sq-cites").last).to_contain_text(DOCX_TITLE)  # ...which is that first answer
+    answer = admin_server.qa.ask(QUESTION)
+    assert all(c.doc_id != DOCX_NAME for c in answer.citations)
+
+
+def test_admin_endpoints_refuse_callers_who_did_not_log_in(admin_server: Server, docx_file: Path,
+                                                           tmp_path: Path) -> None:
+    from gradio_client import handle_file
+
+    before, uploads_before = _doc_ids(admin_server), _uploads(admin_server)
+    victim = before[0]
+    client = _client(admin_server)
+    calls: list[tuple[tuple[Any, ...], str]] = [
+        (([handle_file(str(docx_file))], "default"), "/admin_upload"),
+        (("default", victim), "/admin_remove"),
+        ((str(tmp_path), True, "default"), "/admin_reindex"),  # sync over an empty folder would empty the store
+        (("default",), "/admin_documents"),
+        (("区政府",), "/admin_create_collection"),
+    ]
+    for args, api_name in calls:
+        out = client.predict(*args, api_name=api_name)
+        assert LOGIN_REQUIRED in str(out), (api_name, out)
+        assert victim not in str(out) or api_name == "/admin_remove", "no document list without login"
+    assert _doc_ids(admin_server) == before
+    assert _uploads(admin_server) == uploads_before
+
+    # a wrong password does not help
+    out = client.predict("not-the-password", "default", api_name="/admin_login")
+    assert "密码错误" in str(out)
+    assert LOGIN_REQUIRED in str(client.predict("default", victim, api_name="/admin_remove"))
+
+    # the login belongs to one session: another client logging in opens nothing for this one
+    other = _client(admin_server)
+    other.predict(PASSWORD, "default", api_name="/admin_login")
+    assert victim in str(other.predict("default", api_name="/admin_documents"))
+    assert LOGIN_REQUIRED in str(client.predict("default", victim, api_name="/admin_remove"))
+    assert LOGIN_REQUIRED in str(client.predict([handle_file(str(docx_file))], "default",
+                                                api_name="/admin_upload"))
+    other.predict(api_name="/admin_logout")
+    assert LOGIN_REQUIRED in str(other.predict("default", api_name="/admin_documents"))
+    assert _doc_ids(admin_server) == before
+    assert _uploads(admin_server) == uploads_before
+
+
+def test_without_a_password_there_is_no_admin_tab_and_no_admin_endpoint(plain_server: Server, page: Page) -> None:
+    page.goto(plain_server.url)
+    expect(page.get_by_role("tab", name="问答")).to_be_visible()
+    expect(page.get_by_role("tab", name="文档浏览")).to_be_visible()
+    expect(page.get_by_role("tab", name="管理")).to_have_count(0)
+    expect(page.locator("#sq-admin-password, #sq-upload")).to_have_count(0)
+
+    client = _client(plain_server)
+    names = {d.get("api_name") for d in client.config["dependencies"]}
+    assert not any(str(n).startswith("admin") for n in names)
+    before = _doc_ids(plain_server)
+    for api_name in ADMIN_ENDPOINTS:
+        with pytest.raises(ValueError):
+            client.predict(api_name=api_name)
+    assert _doc_ids(plain_server) == before

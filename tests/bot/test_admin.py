@@ -1,0 +1,353 @@
+"""Admin logic: safe upload names, type and size limits, login, and refusal of every action without it.
+
+The tests above the `slow` marker need no model; the last ones run the real archive in a temp folder.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+from bot.admin import (
+    ALLOWED_EXTENSIONS,
+    MSG_DISABLED,
+    MSG_LOGIN_REQUIRED,
+    MSG_WRONG_PASSWORD,
+    Admin,
+    Sessions,
+    check_collection_name,
+    check_upload,
+    collection_folder_name,
+    sanitize_filename,
+)
+from speechqa.settings import Settings
+from tests.conftest import write
+
+PASSWORD = "正确的密码-Secret-42"
+MB = 2**20
+
+
+class TouchedPool:
+    """A stand-in for QAPool that fails the test if an action gets as far as the archive."""
+
+    default_name = "default"
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def get(self, name: str | None) -> Any:
+        self.calls.append(f"get:{name}")
+        raise AssertionError("the archive was reached without a valid login")
+
+    def known(self, name: str) -> bool:
+        self.calls.append(f"known:{name}")
+        return False
+
+    def create(self, name: str) -> None:
+        self.calls.append(f"create:{name}")
+
+    def names(self) -> list[str]:
+        return [self.default_name]
+
+
+def _admin(tmp_path: Path, password: str = PASSWORD, **kw: Any) -> tuple[Admin, TouchedPool]:
+    settings = Settings(db=tmp_path / "db", upload_dir=tmp_path / "uploads", admin_password=SecretStr(password),
+                        **kw)
+    pool = TouchedPool()
+    return Admin(settings, pool, fail_delay_s=0.0), pool  # type: ignore[arg-type]
+
+
+# --- names ---
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("../../etc/passwd.txt", "passwd.txt"),
+        ("/abs/x.md", "x.md"),
+        ("a\\b.txt", "b.txt"),
+        ("C:\\Users\\张三\\桌面\\讲话稿.docx", "讲话稿.docx"),
+        ("..\\..\\windows\\win.ini.txt", "win.ini.txt"),
+        ("ev\x00il\x1f\x7f.txt", "evil.txt"),
+        ("line\nbreak\r.md", "linebreak.md"),
+        ("abc\u202etxt.exe", "abctxt.exe"),  # a bidi override must not disguise the extension
+        ("zero\u200bwidth.csv", "zerowidth.csv"),
+        ("2025年政府工作报告（全文）.docx", "2025年政府工作报告（全文）.docx"),
+        ("市政府 常务会议  纪要.pdf", "市政府 常务会议 纪要.pdf"),
+        ("report?:*.html", "report___.html"),
+        (".hidden.txt", "hidden.txt"),
+        ("trailing dots...", "trailing dots"),
+        ("...", ""),
+        ("..", ""),
+        (".", ""),
+        ("../", ""),
+        ("/", ""),
+        ("", ""),
+        ("   ", ""),
+        ("\x00\x01", ""),
+    ],
+)
+def test_sanitize_filename(given: str, expected: str) -> None:
+    assert sanitize_filename(given) == expected
+
+
+NASTY = [
+    "../../etc/passwd.txt", "/abs/x.md", "a\\b.txt", "..\\..\\x.pdf", "x/../../y.txt", "....//....//z.md",
+    "\x00../a.txt", "..\x00/b.txt", "%2e%2e%2fc.txt", "~/.ssh/id_rsa.txt", "C:..\\d.txt", "\u202e../e.txt",
+    "名称/../../../f.html", "./.././g.htm", "." * 300 + ".txt", "长" * 300 + ".docx",
+]
+
+
+@pytest.mark.parametrize("given", NASTY)
+def test_sanitized_names_stay_inside_the_upload_folder(tmp_path: Path, given: str) -> None:
+    name = sanitize_filename(given)
+    for bad in ("/", "\\", "\x00"):
+        assert bad not in name
+    assert name not in (".", "..") and not name.startswith(".")
+    assert len(name.encode("utf-8")) <= 200
+    if name:
+        folder = tmp_path / "uploads" / "default"
+        assert (folder / name).resolve().parent == folder.resolve()
+
+
+def test_long_chinese_name_keeps_its_extension() -> None:
+    name = sanitize_filename("关于" * 200 + ".pdf")
+    assert name.endswith(".pdf") and name.startswith("关于")
+    assert len(name.encode("utf-8")) <= 200
+
+
+def test_collection_names_and_folders() -> None:
+    assert check_collection_name("区政府") == ""
+    for bad in ("", "../x", "a/b", "a\\b", ".hidden", "x\x00", "长" * 41):
+        assert check_collection_name(bad), bad
+    assert collection_folder_name("市政府") == "市政府"
+    for odd in ("../..", "a/b", "", ".."):
+        folder = collection_folder_name(odd)
+        assert folder and "/" not in folder and not folder.startswith(".")
+
+
+# --- type and size ---
+@pytest.mark.parametrize("ext", [*ALLOWED_EXTENSIONS, ".PDF", ".Docx"])
+def test_allowed_types(ext: str) -> None:
+    assert check_upload(f"报告{ext}", 10, MB) == ""
+
+
+@pytest.mark.parametrize("name", ["setup.exe", "archive.zip", "page.php", "doc.doc", "noext", "x.txt.exe", "a.markdown"])
+def test_other_types_are_refused_with_a_clear_message(name: str) -> None:
+    message = check_upload(name, 10, MB)
+    assert "不支持的文件类型" in message
+    assert ".docx" in message and ".pdf" in message  # says what is allowed
+
+
+def test_size_limits() -> None:
+    assert check_upload("a.txt", MB, MB) == ""
+    assert "文件太大" in check_upload("a.txt", MB + 1, MB)
+    assert "空" in check_upload("a.txt", 0, MB)
+    assert "临时文件" in check_upload("~$报告.docx", 10, MB)
+    assert "文件名无效" in check_upload("", 10, MB)
+
+
+# --- sessions and login ---
+def test_sessions_issue_check_revoke_and_expire() -> None:
+    s = Sessions(ttl_s=0.2, max_sessions=3)
+    a = s.issue()
+    assert len(a) >= 40 and s.valid(a)
+    assert not s.valid("") and not s.valid(None) and not s.valid(a + "x") and not s.valid(["x"])
+    s.revoke(a)
+    assert not s.valid(a)
+    b = s.issue()
+    time.sleep(0.3)
+    assert not s.valid(b)
+    tokens = [s.issue() for _ in range(5)]
+    assert sum(s.valid(t) for t in tokens) == 3  # the oldest were dropped
+    assert s.valid(tokens[-1])
+
+
+def test_wrong_password_is_refused(tmp_path: Path) -> None:
+    admin, _ = _admin(tmp_path)
+    for wrong in ("wrong", PASSWORD + " ", PASSWORD[:-1], "正确的密码"):
+        token, message = admin.login(wrong)
+        assert token == "" and message == MSG_WRONG_PASSWORD
+    token, message = admin.login("")
+    assert token == "" and "请输入" in message
+    token, message = admin.login(PASSWORD)  # non-ASCII passwords compare as bytes
+    assert token and admin.is_admin(token) and message
+
+
+def test_wrong_password_is_slowed_down(tmp_path: Path) -> None:
+    admin, _ = _admin(tmp_path)
+    admin.fail_delay_s = 0.2
+    t0 = time.perf_counter()
+    admin.login("guess")
+    assert time.perf_counter() - t0 >= 0.2
+
+
+def test_logout_revokes_the_token(tmp_path: Path) -> None:
+    admin, _ = _admin(tmp_path)
+    token, _ = admin.login(PASSWORD)
+    admin.logout(token)
+    assert admin.refusal(token) == MSG_LOGIN_REQUIRED
+
+
+def _every_action(admin: Admin, token: Any, tmp_path: Path) -> list[Any]:
+    src = write(tmp_path / "src", "通知.txt", "关于口袋公园建设的通知\n全市新建口袋公园四十五个。\n")
+    return [
+        admin.upload(token, "default", [src]),
+        admin.upload(token, "default", [(src, "../../escape.txt")]),
+        admin.reindex(token, "default", str(tmp_path / "src"), sync=True),
+        admin.remove(token, "default", "通知.txt"),
+        admin.documents(token, "default"),
+        admin.create_collection(token, "区政府"),
+    ]
+
+
+@pytest.mark.parametrize("token", ["", None, "forged-token", "x" * 43])
+def test_actions_without_login_are_refused_and_change_nothing(tmp_path: Path, token: Any) -> None:
+    admin, pool = _admin(tmp_path)
+    admin.login(PASSWORD)  # someone else is logged in: that does not help this caller
+    for result in _every_action(admin, token, tmp_path):
+        assert not result.ok and result.message == MSG_LOGIN_REQUIRED
+        assert result.rows == [] and not result.changed
+    assert pool.calls == []
+    assert not (tmp_path / "uploads").exists()
+    assert not (tmp_path / "db").exists()
+
+
+def test_revoked_token_is_refused(tmp_path: Path) -> None:
+    admin, pool = _admin(tmp_path)
+    token, _ = admin.login(PASSWORD)
+    admin.logout(token)
+    for result in _every_action(admin, token, tmp_path):
+        assert not result.ok and result.message == MSG_LOGIN_REQUIRED
+    assert pool.calls == []
+
+
+def test_without_a_password_everything_is_refused(tmp_path: Path) -> None:
+    admin, pool = _admin(tmp_path, password="")
+    assert not admin.enabled
+    for attempt in ("", "anything", PASSWORD):
+        token, message = admin.login(attempt)
+        assert token == "" and message == MSG_DISABLED
+    stray = admin.sessions.issue()  # even a token that somehow exists does not open the door
+    for token in ("", stray):
+        for result in _every_action(admin, token, tmp_path):
+            assert not result.ok and result.message == MSG_DISABLED
+    assert pool.calls == []
+    assert not (tmp_path / "uploads").exists()
+
+
+# --- the real archive ---
+FACT = "青川市2027年计划新建口袋公园４５个，由市园林局负责。"
+PARK_DOC = f"关于2027年城市绿化工作的安排\n{FACT}\n各区要做好选址和养护工作。\n"
+BUS_DOC = "关于公交线网优化的通知\n全市年内新开公交线路十二条，由市交通运输局负责组织实施。\n"
+QUESTION = "青川市2027年计划新建多少个口袋公园？由哪个部门负责？"
+
+
+@pytest.fixture
+def real_admin(tmp_path: Path) -> tuple[Admin, Any]:
+    from bot.admin import QAPool
+
+    settings = Settings(db=tmp_path / "db", upload_dir=tmp_path / "uploads", admin_password=SecretStr(PASSWORD),
+                        max_upload_mb=1)
+    pool = QAPool(settings)
+    return Admin(settings, pool, fail_delay_s=0.0), pool
+
+
+def _cited(pool: Any, question: str, doc_id: str) -> bool:
+    answer = pool.get(None).ask(question)
+    return not answer.refused and any(c.doc_id == doc_id for c in answer.citations)
+
+
+@pytest.mark.slow
+def test_upload_lists_cites_and_remove_forgets(tmp_path: Path, real_admin: tuple[Admin, Any]) -> None:
+    admin, pool = real_admin
+    token, _ = admin.login(PASSWORD)
+    src = tmp_path / "incoming"
+    park = write(src, "abc", PARK_DOC)  # the browser's temp name; the uploaded name travels beside it
+    bus = write(src, "公交.txt", BUS_DOC)
+    exe = write(src, "tool.exe", "MZ")
+    big = src / "big.txt"
+    big.write_bytes(("很长的文件。" * 100_000).encode("utf-8"))  # > 1 MB
+    seen: list[Any] = []
+
+    result = admin.upload(token, None, [(park, "../../2027年绿化安排.txt"), bus, exe, big, (bus, "公交.txt")],
+                          progress=seen.append)
+    rows: dict[object, list[object]] = {}
+    for r in result.rows:
+        rows.setdefault(r[0], r)
+    assert rows["2027年绿化安排.txt"][1:3] == ["已索引", 1]
+    assert rows["公交.txt"][1] == "已索引"
+    assert rows["tool.exe"][1] == "失败" and "不支持的文件类型" in str(rows["tool.exe"][3])
+    assert rows["big.txt"][1] == "失败" and "文件太大" in str(rows["big.txt"][3])
+    duplicate = [r for r in result.rows if r[0] == "公交.txt"][1]  # the same name twice in one batch
+    assert duplicate[1] == "失败" and "同名" in str(duplicate[3])
+    assert not result.ok and result.changed and "已索引 2 个" in result.message
+    assert seen and seen[-1].files_done == seen[-1].files_total == 2
+
+    folder = tmp_path / "uploads" / "default"
+    assert sorted(p.name for p in folder.iterdir()) == ["2027年绿化安排.txt", "公交.txt"]  # staging cleared
+    assert not (tmp_path / "2027年绿化安排.txt").exists() and not (tmp_path / "uploads" / "2027年绿化安排.txt").exists()
+
+    listed = admin.documents(token, None)
+    assert listed.ok
+    assert {r[3] for r in listed.rows} == {"2027年绿化安排.txt", "公交.txt"}
+    title, _date, passages, _doc_id = next(r for r in listed.rows if r[3] == "2027年绿化安排.txt")
+    assert "城市绿化" in str(title) and passages == 1
+    assert _cited(pool, QUESTION, "2027年绿化安排.txt")
+
+    again = admin.upload(token, "default", [(park, "2027年绿化安排.txt")])
+    assert again.ok and again.rows[0][1] == "未变化" and not again.changed
+
+    removed = admin.remove(token, "default", "2027年绿化安排.txt")
+    assert removed.ok and removed.changed
+    assert not (folder / "2027年绿化安排.txt").exists()  # a re-index of the upload folder won't bring it back
+    assert not _cited(pool, QUESTION, "2027年绿化安排.txt")
+    assert not admin.remove(token, "default", "2027年绿化安排.txt").ok
+    assert [r[3] for r in admin.documents(token, "default").rows] == ["公交.txt"]
+
+
+@pytest.mark.slow
+def test_reindex_folder_checks_the_path_and_syncs(tmp_path: Path, real_admin: tuple[Admin, Any]) -> None:
+    admin, pool = real_admin
+    token, _ = admin.login(PASSWORD)
+    folder = tmp_path / "speeches"
+    write(folder, "市政府/公交.txt", BUS_DOC)
+    write(folder, "市政府/绿化.txt", PARK_DOC)
+
+    assert "找不到" in admin.reindex(token, None, str(tmp_path / "missing")).message
+    assert "完整路径" in admin.reindex(token, None, "speeches").message
+    assert "文件夹路径" in admin.reindex(token, None, "  ").message
+    (tmp_path / "empty").mkdir()
+    assert "没有执行同步删除" in admin.reindex(token, None, str(tmp_path / "empty"), sync=True).message
+
+    seen: list[Any] = []
+    first = admin.reindex(token, None, f'"{folder}"', progress=seen.append)
+    assert first.ok and [r[1] for r in first.rows] == ["已索引", "已索引"] and seen
+    assert _cited(pool, QUESTION, "市政府/绿化.txt")
+
+    (folder / "市政府" / "绿化.txt").unlink()
+    second = admin.reindex(token, None, str(folder), sync=True)
+    statuses = {r[0]: r[1] for r in second.rows}
+    assert statuses == {"市政府/公交.txt": "未变化", "市政府/绿化.txt": "已移除"}
+    assert "移除 1 个" in second.message
+    assert not _cited(pool, QUESTION, "市政府/绿化.txt")
+
+
+@pytest.mark.slow
+def test_collections_are_separate(tmp_path: Path, real_admin: tuple[Admin, Any]) -> None:
+    admin, pool = real_admin
+    token, _ = admin.login(PASSWORD)
+    assert not admin.create_collection(token, "../区政府").ok
+    assert not admin.create_collection(token, "default").ok  # exists
+    assert admin.create_collection(token, "区政府").ok
+    assert pool.names() == ["default", "区政府"]
+    src = write(tmp_path / "in", "绿化.txt", PARK_DOC)
+    assert admin.upload(token, "区政府", [src]).ok
+    assert (tmp_path / "uploads" / "区政府" / "绿化.txt").is_file()
+    assert admin.documents(token, "default").rows == []
+    assert [r[3] for r in admin.documents(token, "区政府").rows] == ["绿化.txt"]
+    assert pool.get("区政府").ask(QUESTION).citations[0].doc_id == "绿化.txt"
+    assert pool.get("default").ask(QUESTION).refused
+    assert "没有名为" in admin.upload(token, "不存在", [src]).message
