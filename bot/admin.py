@@ -284,7 +284,7 @@ class Admin:
         self.fail_delay_s = fail_delay_s
         self.sessions = sessions or Sessions()
         self.write_lock = threading.Lock()
-        self.upload_root = Path(settings.upload_dir)
+        self.upload_root = Path(settings.uploads)
 
     @property
     def enabled(self) -> bool:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import time
 import unicodedata
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from bot.extractive import compose, pick_sentences
 from bot.refusal import coverage, satisfies, specifics
@@ -44,24 +46,37 @@ class QA:
         return self.retriever.search(question, k, where, mode)
 
     def should_refuse(self, retrieval: Retrieval) -> bool:
-        """No passages; or none of the top ones mentions what the question pins down (a year, a session);
-        or together they miss too much of the question's rare terms."""
-        top = retrieval.hits[: self.settings.refusal_depth]
+        """True when the archive does not hold the answer. Any one of:
+        - nothing was found;
+        - no top passage's document mentions what the question pins down (a year, "第五次", "十七大");
+        - the archive discusses the topic only for other years than the one named (year support);
+        - keyword and dense search agree on no document among their top ones (each found something
+          different: neither found the subject);
+        - the top passages together miss most of the question's rare terms (coverage)."""
+        s = self.settings
+        top = retrieval.hits[: s.refusal_depth]
         if not top:
             return True
         rows = [self.archive.catalog.document(self.archive.collection, h.doc_id) for h in top]
         headings = [f"{r.title} {r.meeting}" if r else "" for r in rows]
         specs = specifics(retrieval.info.text)
-        if specs and not any(
-            all(satisfies(sp, h.text, head, document_year(r.date, r.title) if r else None) for sp in specs)
-            for h, head, r in zip(top, headings, rows, strict=True)
-        ):
+        if specs:
+            texts = self.archive.catalog.texts(self.archive.collection) if any(sp.year for sp in specs) else {}
+            if not any(
+                all(satisfies(sp, texts.get(h.doc_id, h.text) if sp.year else h.text, head,
+                              document_year(r.date, r.title) if r else None) for sp in specs)
+                for h, head, r in zip(top, headings, rows, strict=True)
+            ):
+                return True
+        if retrieval.year_support is not None and retrieval.year_support < s.min_year_support:
+            return True
+        if retrieval.keyword_docs and retrieval.dense_docs and not set(retrieval.keyword_docs) & set(retrieval.dense_docs):
             return True
         views = [f"{head}\n{h.text}" for h, head in zip(top, headings, strict=True)]
-        return coverage(retrieval.tokens, views, self.archive.keyword()).share < self.settings.min_coverage
+        return coverage(retrieval.tokens, views, self.archive.keyword()).share < s.min_coverage
 
     def ask(self, question: str, k: int | None = None, where: dict[str, str] | None = None,
-            mode: Mode = "hybrid") -> Answer:
+            mode: Mode = "hybrid", *, generate: bool = True) -> Answer:
         t0 = time.perf_counter()
         q, error = clean_question(question, self.settings.max_question_chars)
         if error:
@@ -76,7 +91,22 @@ class QA:
         chosen = pick_sentences(q, [c.text for c in citations], self.archive.keyword().idf)
         text = compose(chosen) if chosen else "以下资料可能与问题有关，请查看引文。[1]"
         ms["total"] = (time.perf_counter() - t0) * 1000
-        return Answer(question=q, answer=text, refused=False, citations=citations, ms=ms)
+        answer = Answer(question=q, answer=text, refused=False, citations=citations, ms=ms)
+        # --- issue 5: generated answers (bot.chain); checked, falls back to the extractive text above ---
+        if generate and self.settings.answer_mode != "extractive":
+            from bot.chain import generate_answer
+
+            answer = generate_answer(self, answer)
+        return answer
+
+    def ask_stream(self, question: str, history: Sequence[tuple[str, str]] | None = None, k: int | None = None,
+                   where: dict[str, str] | None = None) -> Iterator[dict[str, Any]]:
+        """`ask` as events: {"type": "rewrite"|"token"|"notice", ...}, then {"type": "answer", "answer"}.
+        `history` ((question, answer) pairs) makes follow-ups standalone. See `bot.chain.stream_answer`."""
+        from bot.chain import stream_answer
+
+        yield from stream_answer(self, question, history, k, where)
+        # --- end issue 5 ---
 
     def _citations(self, retrieval: Retrieval) -> list[Citation]:
         out = []

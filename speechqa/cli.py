@@ -11,6 +11,7 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see vectorstore/__init__.py
 
 from speechqa.settings import Settings  # noqa: E402
 

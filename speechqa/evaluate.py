@@ -91,6 +91,9 @@ def run_eval(questions: Path, settings: Settings, k: int = 5, out: str | None = 
     for item in items:
         rec: dict[str, object] = {"id": item.get("id"), "question": item["question"], "gold": item.get("doc")}
         for m in modes:
+            clear = getattr(qa.archive.embedder, "clear", None)
+            if clear:
+                clear()  # every mode pays for its own query embedding
             ans = qa.ask(str(item["question"]), k=k, mode=m)  # type: ignore[arg-type]
             rec[m] = score(item, ans, tallies[m], k)
         records.append(rec)

@@ -73,8 +73,10 @@ class Settings(BaseSettings):
     max_hits_per_doc: int = 3  # citations from one document
 
     # --- refusal ---
-    min_coverage: float = 0.5  # IDF-weighted share of the question's key terms the top passages must hold
-    refusal_depth: int = 3  # how many top passages the coverage rule reads
+    min_coverage: float = 0.1  # IDF-weighted share of the question's key terms the top passages must hold
+    refusal_depth: int = 3  # how many top passages the refusal rules read
+    agreement_depth: int = 3  # hybrid: refuse when the top documents of keyword and dense search share none
+    min_year_support: float = 0.25  # refuse when passages about the named year match this much worse than others
 
     # --- answering ---
     answer_mode: Literal["extractive", "llamacpp", "openai"] = "extractive"
@@ -89,8 +91,12 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 7860
     admin_password: SecretStr = SecretStr("")
-    upload_dir: Path = Path("data/uploads")
+    upload_dir: Path | None = None  # where admin uploads are kept; default: <db>/uploads
     max_upload_mb: int = 50
+
+    @property
+    def uploads(self) -> Path:
+        return self.upload_dir if self.upload_dir is not None else self.db / "uploads"
 
     @classmethod
     def settings_customise_sources(

@@ -8,6 +8,7 @@ in one transaction; keyword index rebuilt from the catalog. Readers only trust v
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import threading
@@ -112,11 +113,30 @@ class Archive:
         self.settings = settings
         self.collection = collection or settings.collection
         self.embedder = embedder or get_embedder(settings)
-        self.catalog = Catalog(settings.db / "catalog.sqlite3")
-        self.dense = DenseStore(settings, self.collection, self.embedder)
+        # Opened on first use: a store that cannot be opened (a Chroma server that is down, a full or
+        # read-only disk) fails the operation that needs it, with a clear message, not the constructor.
+        self._catalog: Catalog | None = None
+        self._dense: DenseStore | None = None
+        self._open_lock = threading.Lock()
         self._keyword: KeywordIndex | None = None
         self._keyword_lock = threading.Lock()
         self._write_lock = threading.Lock()
+
+    @property
+    def catalog(self) -> Catalog:
+        if self._catalog is None:
+            with self._open_lock:
+                if self._catalog is None:
+                    self._catalog = Catalog(self.settings.db / "catalog.sqlite3")
+        return self._catalog
+
+    @property
+    def dense(self) -> DenseStore:
+        if self._dense is None:
+            with self._open_lock:
+                if self._dense is None:
+                    self._dense = DenseStore(self.settings, self.collection, self.embedder)
+        return self._dense
 
     # --- reading ---
     @property
@@ -128,6 +148,8 @@ class Archive:
         gen = self.catalog.generation(self.collection)
         with self._keyword_lock:
             if self._keyword is None or self._keyword.generation != gen:
+                if self._dense is not None:  # the catalog moved, maybe by another process: the vectors follow
+                    self._dense.catch_up()
                 self._keyword = KeywordIndex.load_or_build(self.catalog, self.collection, self.keyword_folder)
             return self._keyword
 
@@ -162,9 +184,20 @@ class Archive:
         cached.update(fresh)
         return np.stack([cached[k] for k in keys]) if keys else np.zeros((0, self.embedder.dim), np.float32)
 
-    def _write(self, doc: Document, passages: list[Passage], tokens: list[list[str]], vectors: np.ndarray) -> None:
+    def _write(self, doc: Document, passages: list[Passage], tokens: list[list[str]], vectors: np.ndarray,
+               previous: DocRow | None = None) -> None:
         self.catalog.mark_pending(self.collection, doc)
-        self.dense.delete_document(doc.doc_id)
+        try:
+            self.dense.delete_document(doc.doc_id)
+        except Exception:
+            # Nothing changed in the vectors: the previous version (if it was whole) is visible again.
+            with contextlib.suppress(Exception):
+                if previous is not None and previous.state == "ok":
+                    self.catalog.restore_document(self.collection, doc.doc_id, previous.sha256)
+                else:
+                    self.catalog.remove_document(self.collection, doc.doc_id)
+            raise
+        # From here a failure leaves the document pending (invisible) until the next run repairs it.
         self.dense.add(
             ids=[p.passage_id for p in passages],
             vectors=vectors,
@@ -205,7 +238,7 @@ class Archive:
         tokens = passage_tokens(doc, passages)
         vectors = self._embed(views)
         with self._write_lock:
-            self._write(doc, passages, tokens, vectors)
+            self._write(doc, passages, tokens, vectors, known)
         return FileResult(str(path), doc_id, "indexed", passages=len(passages))
 
     def index_paths(self, paths: list[Path], progress: ProgressFn | None = None, sync: bool = False) -> IngestReport:
@@ -215,8 +248,13 @@ class Archive:
         """
         t0 = time.perf_counter()
         report = IngestReport()
-        self.recover()
         files = discover(paths)
+        try:
+            self.recover()
+        except OSError as exc:  # the store cannot be opened or written: say so for every file
+            report.results = [FileResult(str(p), d, "failed", error=str(exc)) for p, d in files]
+            report.seconds = time.perf_counter() - t0
+            return report
         passages_done = 0
         for i, (path, doc_id) in enumerate(files):
             if progress:
@@ -233,7 +271,11 @@ class Archive:
             seen = {doc_id for _, doc_id in files}
             for row in self.catalog.documents(self.collection, state=None):
                 if row.doc_id not in seen:
-                    self.remove(row.doc_id)
+                    try:
+                        self.remove(row.doc_id)
+                    except OSError as exc:
+                        report.results.append(FileResult(row.doc_id, row.doc_id, "failed", error=str(exc)))
+                        continue
                     report.results.append(FileResult(row.doc_id, row.doc_id, "removed"))
         if progress:
             progress(Progress(len(files), len(files), passages_done, "", time.perf_counter() - t0))

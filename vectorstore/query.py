@@ -9,8 +9,8 @@ from datetime import date
 from ingest.normalize import normalize
 
 _YEAR = re.compile(r"(?<!\d)(19[4-9]\d|20[0-9]\d)(?!\d)")
-_CN_DIGITS = str.maketrans("〇零一二三四五六七八九", "00123456789")
-_CN_YEAR = re.compile(r"([〇零一二三四五六七八九]{4})年")
+_CN_DIGITS = str.maketrans("〇○零一二三四五六七八九", "000123456789")
+_CN_YEAR = re.compile(r"([〇○零0-9一二三四五六七八九]{4})年")  # 二〇二〇年, and 二０二０年 once normalised
 _CN_NUM = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 _CONGRESS = re.compile(r"(?:党的)?([一二三四五六七八九十]{1,3})大")
 
@@ -28,7 +28,7 @@ def cn_number(text: str) -> int | None:
 def years_in(text: str) -> list[int]:
     norm = normalize(text)
     found = [int(y) for y in _YEAR.findall(norm)]
-    found += [int(m.translate(_CN_DIGITS)) for m in _CN_YEAR.findall(text)]
+    found += [int(m.translate(_CN_DIGITS)) for m in _CN_YEAR.findall(norm)]
     return sorted(set(found))
 
 

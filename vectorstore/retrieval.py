@@ -16,7 +16,7 @@ from ingest.normalize import normalize, squash
 from speechqa.settings import Settings
 from vectorstore.archive import Archive
 from vectorstore.keyword import KeywordIndex, tokenize
-from vectorstore.query import QueryInfo, analyse, document_year, key_terms
+from vectorstore.query import QueryInfo, analyse, document_year, key_terms, years_in
 
 Mode = Literal["hybrid", "keyword", "dense"]
 _SENT_END = re.compile(r"[。！？；!?;\n]")
@@ -57,6 +57,9 @@ class Retrieval:
     info: QueryInfo
     tokens: list[str]
     ms: float
+    keyword_docs: list[str] = field(default_factory=list)  # top documents of the plain keyword ranking
+    dense_docs: list[str] = field(default_factory=list)  # top documents of the plain dense ranking
+    year_support: float | None = None  # best keyword score on the named years / best overall (None: no year)
 
 
 class HybridRetriever:
@@ -140,19 +143,38 @@ class HybridRetriever:
         qvec = self.archive.embedder.embed_query(question) if mode in ("hybrid", "dense") else None
         searches: list[tuple[set[str] | None, int | None]] = [(allowed_docs, None)]
         searches += [(docs, s.focus_depth) for docs in focus]
+        plain: dict[str, list[str]] = {}
+        sides: dict[str, list[tuple[float, list[str]]]] = {"keyword": [], "dense": []}
         for docs, depth in searches:
             if mode in ("hybrid", "keyword"):
                 ranked = self._keyword(keyword, tokens, docs, depth or s.keyword_depth, kw_scores)
                 lists.append((s.keyword_weight, ranked))
+                sides["keyword"].append((s.keyword_weight, ranked))
+                plain.setdefault("keyword", ranked)
             if qvec is not None:
                 ranked = self._dense(keyword, metas, qvec, docs, depth or s.dense_depth, dense_sims)
                 lists.append((s.dense_weight, ranked))
+                sides["dense"].append((s.dense_weight, ranked))
 
+        scored = self._fuse(lists, keyword, metas, info, titles)
+        hits = self._shape(scored, keyword, texts, k, kw_scores, dense_sims)
+        return Retrieval(
+            hits, info, tokens, (time.perf_counter() - t0) * 1000,
+            keyword_docs=top_docs(keyword, [p for _, p in self._fuse(sides["keyword"], keyword, metas, info, titles)],
+                                  s.agreement_depth),
+            dense_docs=top_docs(keyword, [p for _, p in self._fuse(sides["dense"], keyword, metas, info, titles)],
+                                s.agreement_depth),
+            year_support=self._year_support(info, keyword, metas, texts, plain.get("keyword", []), kw_scores),
+        )
+
+    def _fuse(self, lists: list[tuple[float, list[str]]], keyword: KeywordIndex, metas: dict[str, DocMeta],
+              info: QueryInfo, titles: dict[str, float]) -> list[tuple[float, str]]:
+        """Weighted reciprocal-rank fusion of ranked lists, plus the year and title agreement boosts."""
+        s = self.settings
         fused: dict[str, float] = {}
         for weight, ranked in lists:
             for rank, pid in enumerate(ranked):
                 fused[pid] = fused.get(pid, 0.0) + weight / (s.rrf_k + rank + 1)
-
         scale = (s.keyword_weight + s.dense_weight) / (s.rrf_k + 1)
         scored: list[tuple[float, str]] = []
         for pid, base in fused.items():
@@ -162,9 +184,25 @@ class HybridRetriever:
             boost += s.title_boost * titles.get(row.doc_id, 0.0)
             scored.append((base + scale * boost, pid))
         scored.sort(key=lambda x: -x[0])
+        return scored
 
-        hits = self._shape(scored, keyword, texts, k, kw_scores, dense_sims)
-        return Retrieval(hits, info, tokens, (time.perf_counter() - t0) * 1000)
+    @staticmethod
+    def _year_support(info: QueryInfo, keyword: KeywordIndex, metas: dict[str, DocMeta], texts: dict[str, str],
+                      ranked: list[str], scores: dict[str, float]) -> float | None:
+        """For a question naming years: how well the best passage about those years matches, relative to the
+        best passage of any year. Near 0: the archive discusses the topic, but only for other years."""
+        if not info.years or not ranked:
+            return None
+        best_any = scores.get(ranked[0], 0.0)
+        if best_any <= 0:
+            return None
+        best_year = 0.0
+        for pid in ranked:
+            row = keyword.rows[keyword.position[pid]]
+            meta = metas.get(row.doc_id)
+            if (meta and meta.year in info.years) or set(years_in(texts.get(row.doc_id, "")[row.start : row.end])) & set(info.years):
+                best_year = max(best_year, scores.get(pid, 0.0))
+        return best_year / best_any
 
     def _focus(self, info: QueryInfo, metas: dict[str, DocMeta], titles: dict[str, float],
                allowed: set[str] | None) -> list[set[str]]:
@@ -265,6 +303,18 @@ class HybridRetriever:
             h.start, h.end = widen(text, h.span_start, h.span_end, s.context_chars)
             h.text = text[h.start : h.end]
         return hits
+
+
+def top_docs(keyword: KeywordIndex, ranked: list[str], n: int) -> list[str]:
+    """The first n distinct documents of a ranking of passage ids."""
+    out: list[str] = []
+    for pid in ranked:
+        doc = keyword.rows[keyword.position[pid]].doc_id
+        if doc not in out:
+            out.append(doc)
+            if len(out) == n:
+                break
+    return out
 
 
 def widen(text: str, start: int, end: int, chars: int) -> tuple[int, int]:

@@ -351,3 +351,64 @@ def test_collections_are_separate(tmp_path: Path, real_admin: tuple[Admin, Any])
     assert pool.get("区政府").ask(QUESTION).citations[0].doc_id == "绿化.txt"
     assert pool.get("default").ask(QUESTION).refused
     assert "没有名为" in admin.upload(token, "不存在", [src]).message
+
+
+# --- the app's wiring (no model, no server) ---
+class _FakeCatalog:
+    def collections(self) -> list[str]:
+        return ["default", "区政府"]
+
+
+class _FakeArchive:
+    collection = "default"
+    catalog = _FakeCatalog()
+
+    def documents(self) -> list[Any]:
+        return []
+
+
+class _FakeQA:
+    archive = _FakeArchive()
+
+    def facets(self) -> dict[str, list[str]]:
+        return {"year": ["2025"]}
+
+    def list_documents(self) -> list[dict[str, object]]:
+        return []
+
+
+def _build(tmp_path: Path, password: str) -> Any:
+    import gradio as gr
+
+    import app
+
+    settings = Settings(db=tmp_path / "db", upload_dir=tmp_path / "uploads", admin_password=SecretStr(password))
+    demo = app.build_app(_FakeQA(), settings)  # type: ignore[arg-type]
+    tabs = [b.label for b in demo.blocks.values() if isinstance(b, gr.Tab)]
+    return demo, tabs
+
+
+def test_app_without_password_has_no_admin_tab_or_endpoint(tmp_path: Path) -> None:
+    demo, tabs = _build(tmp_path, "")
+    assert tabs == ["问答", "文档浏览"]
+    assert not any(str(fn.api_name).startswith("admin") for fn in demo.fns.values())
+    assert not any(fn.name in ("upload", "reindex", "remove", "login") for fn in demo.fns.values())
+
+
+def test_app_admin_events_all_take_the_session_token_and_writes_are_serialised(tmp_path: Path) -> None:
+    import gradio as gr
+
+    demo, tabs = _build(tmp_path, PASSWORD)
+    assert tabs == ["问答", "文档浏览", "管理"]
+    fns = {fn.api_name: fn for fn in demo.fns.values()}
+    admin_fns = {name: fn for name, fn in fns.items() if str(name).startswith("admin")}
+    assert set(admin_fns) == {"admin_login", "admin_logout", "admin_upload", "admin_reindex", "admin_remove",
+                              "admin_documents", "admin_create_collection"}
+    for name, fn in admin_fns.items():
+        assert any(isinstance(b, gr.State) for b in fn.inputs), f"{name} does not see the session token"
+    for name in ("admin_upload", "admin_reindex", "admin_remove", "admin_create_collection"):
+        assert (admin_fns[name].concurrency_limit, admin_fns[name].concurrency_id) == (1, "admin-write")
+    asks = [fn for fn in demo.fns.values() if fn.name == "respond"]
+    assert len(asks) == 2 and all(fn.concurrency_limit == 4 and fn.concurrency_id == "ask" for fn in asks)
+    collection = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "sq-collection")
+    assert [c[1] for c in collection.choices] == ["default", "区政府"]

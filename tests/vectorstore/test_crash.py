@@ -18,6 +18,8 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -136,53 +138,54 @@ def assert_same_index(got: State, want: State, label: str) -> None:
         assert cos > 0.999, f"{label}: vector of {pid} differs (cosine {cos:.4f})"
 
 
-# --- killing ----------------------------------------------------------------------------------------
+# --- killing ---------------------------------------------------------------------------------------
 
 
 def catalog_open(pid: int, db: Path) -> bool:
-    """True once the process holds the catalog open: the model is loaded, the archive is being used."""
+    """True once the process holds the catalog open: its model is loaded and it is using the archive."""
     target = str(db / "catalog.sqlite3")
     try:
-        for fd in os.listdir(f"/proc/{pid}/fd"):
-            try:
-                if os.readlink(f"/proc/{pid}/fd/{fd}") == target:
-                    return True
-            except OSError:
-                continue
+        fds = os.listdir(f"/proc/{pid}/fd")
     except OSError:
         return False
+    for fd in fds:
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}") == target:
+                return True
+        except OSError:
+            continue
     return False
 
 
-def pending_or_fewer(db: Path, start_docs: int) -> bool:
-    """A document write or removal is under way: a `pending` row, or fewer rows than at the start."""
+def catalog_counts(db: Path) -> tuple[int, int]:
+    """(pending rows, all rows) of the catalog, read without disturbing the writer."""
     path = db / "catalog.sqlite3"
     if not path.exists():
-        return False
+        return 0, 0
     try:
         con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=0.2)
         try:
-            pending, total = con.execute(
-                "SELECT SUM(state='pending'), COUNT(*) FROM documents"
-            ).fetchone()
+            pending, total = con.execute("SELECT SUM(state='pending'), COUNT(*) FROM documents").fetchone()
         finally:
             con.close()
     except sqlite3.Error:
-        return False
-    return bool(pending) or (total or 0) < start_docs
+        return 0, -1
+    return pending or 0, total or 0
 
 
 @dataclass
 class Kill:
     killed: bool
-    after: float  # seconds after the archive was opened
+    after: float  # seconds after the CLI opened the catalog
     how: str
 
 
-def run_and_kill(args: list[str], db: Path, delay: float | None, start_docs: int = 0, extra: float = 0.0,
-                 timeout: float = 300.0) -> Kill:
-    """Start the CLI; SIGKILL it `delay` seconds after it opened the catalog, or (delay None) `extra`
-    seconds after a document write or removal is seen under way."""
+def run_and_kill(args: list[str], db: Path, delay: float | None = None, watch: str = "", start_docs: int = 0,
+                 extra: float = 0.0, timeout: float = 600.0) -> Kill:
+    """Start the CLI and SIGKILL it: `delay` seconds after it opened the catalog (the clock starts there:
+    before, it only loads the model and writes nothing), or `extra` seconds after it is seen writing a
+    document (`watch="write"`: a pending row), removing one (`watch="removal"`: fewer rows than `start_docs`)
+    or once the catalog holds `start_docs` rows or more (`watch="rows"`)."""
     log = open(db.parent / f"{db.name}.log", "ab")  # noqa: SIM115
     proc = subprocess.Popen(cli(*args), env=ENV, cwd=REPO, stdout=log, stderr=log)
     try:
@@ -194,17 +197,21 @@ def run_and_kill(args: list[str], db: Path, delay: float | None, start_docs: int
                 raise TimeoutError("the CLI never opened the catalog")
             time.sleep(0.005)
         t0 = time.monotonic()
-        if delay is None:
-            while not pending_or_fewer(db, start_docs):
+        if watch:
+            while True:
+                pending, total = catalog_counts(db)
+                if ((watch == "write" and pending) or (watch == "removal" and 0 <= total < start_docs)
+                        or (watch == "rows" and total >= start_docs)):
+                    break
                 if proc.poll() is not None:
-                    return Kill(False, time.monotonic() - t0, "finished before a write was seen")
+                    return Kill(False, time.monotonic() - t0, f"finished before a {watch} was seen")
                 if time.monotonic() > deadline:
-                    raise TimeoutError("no write seen")
+                    raise TimeoutError(f"no {watch} seen")
                 time.sleep(0.002)
             time.sleep(extra)
-            how = f"write seen, +{extra:.3f}s"
+            how = f"{watch} seen, +{extra:.3f}s"
         else:
-            time.sleep(delay)
+            time.sleep(delay or 0.0)
             how = f"+{delay:.2f}s"
         if proc.poll() is not None:
             return Kill(False, time.monotonic() - t0, "finished before the kill")
@@ -219,12 +226,13 @@ def run_and_kill(args: list[str], db: Path, delay: float | None, start_docs: int
         log.close()
 
 
-# --- the test ---------------------------------------------------------------------------------------
+# --- the tests --------------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
-    """Folders A, B, C and clean builds of each (the same CLI command, run once in this process)."""
+    """Folders A, B, C; clean builds of each (the same CLI command, run in this process); and how long the
+    incremental runs from A's index take (they are checked against the clean builds too)."""
     root = tmp_path_factory.mktemp("crash")
     out: dict[str, object] = {"root": root}
     for name, docs in (("A", FOLDER_A), ("B", FOLDER_B), ("C", FOLDER_C)):
@@ -236,46 +244,162 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         out[f"seconds_{name}"] = time.monotonic() - t0
         out[f"folder_{name}"] = folder
         out[f"clean_{name}"] = db
-    for name, sync in (("B", False), ("C", True)):  # how long the incremental runs from A take
-        db = root / f"timing_{name}"
+        out[f"state_{name}"] = read_state(db)
+    for name, sync in (("B", False), ("C", True)):
+        db = root / f"incremental_{name}"
         shutil.copytree(root / "clean_A", db)
         t0 = time.monotonic()
-        assert run_in_process(["ingest", str(out[f"folder_{name}"]), "--db", str(db)] + (["--sync"] if sync else [])) == 0
+        args = ["ingest", str(out[f"folder_{name}"]), "--db", str(db)] + (["--sync"] if sync else [])
+        assert run_in_process(args) == 0
         out[f"seconds_{name}"] = time.monotonic() - t0
+        assert_same_index(read_state(db), out[f"state_{name}"], f"incremental A -> {name}")  # type: ignore[arg-type]
     return out
+
+
+@dataclass
+class Plan:
+    scenario: str  # fresh | changed | sync
+    fraction: float | None = None  # of the run's expected length, for a timed kill
+    watch: str = ""  # or: kill when a write / removal is seen
+    extra: float = 0.0
+
+
+SCENARIOS = {"fresh": ("A", False, False), "changed": ("B", True, False), "sync": ("C", True, True)}
 
 
 def test_killed_ingest_then_rerun_equals_a_clean_build(world: dict[str, object]) -> None:
     from vectorstore.chroma_store import DenseStore
 
     root: Path = world["root"]  # type: ignore[assignment]
-    rng = random.Random(int(os.environ.get("SPEECHQA_CRASH_SEED", "4")))
-    want = {name: read_state(world[f"clean_{name}"]) for name in "ABC"}  # type: ignore[arg-type]
-    n_a = len(FOLDER_A)
-    # (scenario, start from A's index?, target folder, --sync, kill plan)
-    plans: list[tuple[str, bool, str, bool, float | None, float]] = []
-    n = 4
-    for scenario, base, target, sync, seconds in (("fresh", False, "A", False, world["seconds_A"]),
-                                                  ("changed", True, "B", False, world["seconds_B"]),
-                                                  ("sync", True, "C", True, world["seconds_C"])):
-        for k in range(n):  # stratified: one random delay in each quarter of the run (plus a margin)
-            plans.append((scenario, base, target, sync, (k + rng.random()) / n * float(seconds) * 1.2, 0.0))
-    for scenario, base, target, sync in (("changed", True, "B", False), ("sync", True, "C", True),
-                                         ("fresh", False, "A", False)):
-        plans.append((scenario, base, target, sync, None, rng.uniform(0.0, 0.15)))  # inside a write
-    report = []
-    for t, (scenario, base, target, sync, delay, extra) in enumerate(plans):
+    rng = random.Random(int(os.environ.get("SPEECHQA_CRASH_SEED", "7")))
+    expected = {s: float(world[f"seconds_{t}"]) for s, (t, _, _) in SCENARIOS.items()}  # type: ignore[arg-type]
+    n = 3
+    plans = [Plan(s, fraction=(k + rng.random()) / n * 0.95) for s in SCENARIOS for k in range(n)]
+    rng.shuffle(plans)
+    plans += [Plan("changed", watch="write", extra=rng.uniform(0, 0.1)),
+              Plan("fresh", watch="write", extra=rng.uniform(0, 0.1)),
+              Plan("sync", watch="removal", extra=rng.uniform(0, 0.05)),
+              Plan("sync", watch="removal", extra=0.0)]
+
+    def kill_run(t: int, plan: Plan) -> tuple[Path, list[str], Kill]:
+        target, base, sync = SCENARIOS[plan.scenario]
         db = root / f"trial_{t:02d}"
         if base:
             shutil.copytree(world["clean_A"], db)  # type: ignore[arg-type]
         args = ["ingest", str(world[f"folder_{target}"]), "--db", str(db)] + (["--sync"] if sync else [])
-        kill = run_and_kill(args, db, delay, start_docs=n_a if base else 0, extra=extra)
-        report.append((t, scenario, kill))
-        code = run_in_process(args)
-        assert code == 0, f"trial {t} ({scenario}, {kill}): rerun failed"
-        assert_same_index(read_state(db), want[target], f"trial {t} ({scenario}, {kill})")
-        DenseStore.forget_clients()
-    print("\n".join(f"trial {t:2d} {s:8s} killed={k.killed} at {k.after:6.2f}s ({k.how})" for t, s, k in report))
-    killed = [r for r in report if r[2].killed]
+        delay = None if plan.watch else plan.fraction * expected[plan.scenario]  # type: ignore[operator]
+        kill = run_and_kill(args, db, delay, plan.watch, len(FOLDER_A) if base else 0, plan.extra)
+        return db, args, kill
+
+    report: list[tuple[int, Plan, Kill]] = []
+    # The next trial's CLI starts (model load: seconds) while this process reruns and checks the last one.
+    with ThreadPoolExecutor(1) as pool:
+        future = pool.submit(kill_run, 0, plans[0])
+        for t, plan in enumerate(plans):
+            db, args, kill = future.result()
+            if not kill.killed and kill.after > 0:  # the run was shorter than expected: scale the next ones
+                expected[plan.scenario] = kill.after
+            if t + 1 < len(plans):
+                future = pool.submit(kill_run, t + 1, plans[t + 1])
+            report.append((t, plan, kill))
+            label = f"trial {t} ({plan.scenario}, {kill})"
+            assert run_in_process(args) == 0, f"{label}: the rerun failed"
+            target = SCENARIOS[plan.scenario][0]
+            assert_same_index(read_state(db), world[f"state_{target}"], label)  # type: ignore[arg-type]
+            DenseStore.forget_clients()
+    print("\n" + "\n".join(f"trial {t:2d} {p.scenario:8s} killed={k.killed!s:5s} at {k.after:6.2f}s ({k.how})"
+                           for t, p, k in report))
+    killed = [(p, k) for _, p, k in report if k.killed]
     assert len(killed) >= 10, report
-    assert {r[1] for r in killed} == {"fresh", "changed", "sync"}
+    assert {p.scenario for p, _ in killed} == set(SCENARIOS)
+    assert any(p.watch == "removal" for p, _ in killed) and any(p.watch == "write" for p, _ in killed)
+
+
+# --- issue 7: readers while an ingest runs and is killed ---------------------------------------------
+
+
+def versions_of(folders: list[Path]) -> dict[str, list[tuple[str, set[tuple[int, int]]]]]:
+    """Every version of every document a reader may legitimately see: (cleaned text, passage spans)."""
+    from ingest import load_document, split_document
+    from speechqa.settings import Settings
+
+    s = Settings()
+    out: dict[str, list[tuple[str, set[tuple[int, int]]]]] = {}
+    for folder in folders:
+        for path in sorted(folder.iterdir()):
+            doc = load_document(path, path.name)
+            spans = {(p.start, p.end) for p in split_document(doc, s.chunk_size, s.chunk_overlap)}
+            if all(v[0] != doc.text for v in out.get(path.name, [])):
+                out.setdefault(path.name, []).append((doc.text, spans))
+    return out
+
+
+def test_readers_during_a_killed_ingest_never_fail_nor_cite_half_documents(world: dict[str, object]) -> None:
+    """While the CLI re-indexes changed files and adds new ones (folder A -> B) and is killed, a reader in
+    this process (opened before, like a running app) asks in a loop. It never raises, and every citation is
+    a passage of a whole version of its document: the text at the cited offsets is that version's text,
+    the highlighted span is one of its passages, and a version that was not in the index before the run is
+    cited only if it is, completely, in the index the killed run left behind."""
+    from bot.qa import QA
+    from speechqa.settings import Settings
+    from vectorstore.chroma_store import DenseStore
+
+    root: Path = world["root"]  # type: ignore[assignment]
+    db = root / "reader_db"
+    shutil.copytree(world["clean_A"], db)  # type: ignore[arg-type]
+    versions = versions_of([world["folder_A"], world["folder_B"]])  # type: ignore[list-item]
+    new_texts = {d: t for d, t in read_state(world["clean_B"]).texts.items()  # type: ignore[arg-type]
+                 if t != world["state_A"].texts.get(d)}  # type: ignore[attr-defined]
+    questions = [f"{PLACES[i]}今年安排{TOPICS[i]}专项资金多少万元？" for i in FOLDER_B]
+    questions += [f"{PLACES[i]}{TOPICS[i]}第{j}项完成改造点位多少处？" for i in (1, 4, 7, 10) for j in (1, 2)]
+
+    qa = QA(Settings(db=db))
+    rng = random.Random(11)
+    args = ["ingest", str(world["folder_B"]), "--db", str(db)]
+    # Killed once the changed files were replaced (one shrank: its stale vectors were deleted) and the
+    # second new file is being written: the reader has seen replacements, deletions and additions.
+    box: dict[str, Kill] = {}
+    writer = threading.Thread(target=lambda: box.setdefault(
+        "kill", run_and_kill(args, db, watch="rows", start_docs=len(FOLDER_A) + 2, extra=rng.uniform(0, 0.2))))
+    answers, errors = [], []
+    writer.start()
+    ended = None
+    while ended is None or time.monotonic() - ended < 1.5:  # and a little after the kill
+        q = rng.choice(questions)
+        try:
+            answers.append((q, qa.ask(q)))
+        except Exception:  # noqa: BLE001
+            errors.append(traceback.format_exc())
+        if ended is None and not writer.is_alive():
+            ended = time.monotonic()
+    writer.join()
+    kill = box["kill"]
+    assert not errors, f"{len(errors)} of {len(answers) + len(errors)} asks raised:\n{errors[0]}"
+    assert kill.killed, kill
+    assert len(answers) >= 10 and sum(bool(a.citations) for _, a in answers) >= len(answers) // 4
+
+    left = read_state(db)  # what the killed run left (no rerun yet)
+    by_doc: dict[str, list[tuple[object, ...]]] = {}
+    for p in left.passages:
+        by_doc.setdefault(str(p[0]), []).append(p)
+    cited_new = set()
+    for q, ans in answers:
+        for c in ans.citations:
+            match = [text for text, spans in versions[c.doc_id]
+                     if text[c.start : c.end] == c.text and (c.hit_start, c.hit_end) in spans]
+            assert match, f"{q}: citation of {c.doc_id} [{c.start}:{c.end}] matches no whole version"
+            if c.doc_id in new_texts and match[0] == new_texts[c.doc_id]:
+                cited_new.add(c.doc_id)
+    for doc_id in cited_new:  # cited in its new version: then that version is in the index, whole
+        assert left.texts.get(doc_id) == new_texts[doc_id], doc_id
+        assert left.documents[doc_id][1] == "ok"
+        ids = {f"{p[0]}#{p[1]}" for p in by_doc[doc_id]}
+        assert {i for i, m in left.dense.items() if m["doc_id"] == doc_id} == ids, doc_id
+        assert {m["sha256"] for i, m in left.dense.items() if m["doc_id"] == doc_id} == {left.documents[doc_id][0]}
+    print(f"\n{len(answers)} answers, {sum(len(a.citations) for _, a in answers)} citations, "
+          f"new versions cited: {sorted(cited_new)}; {kill}")
+
+    # and this process, which had the store open throughout, repairs the index like any rerun
+    assert run_in_process(args) == 0
+    assert_same_index(read_state(db), world["state_B"], "rerun after the reader")  # type: ignore[arg-type]
+    DenseStore.forget_clients()
