@@ -126,7 +126,8 @@ def decode_bytes(data: bytes, declared: str | None = None) -> str:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             text = _try(data[len(bom) :], encoding)
-            if text is None:
+            # a BOM can be chance (binary data starting FF FE): the text must still look like text
+            if text is None or (text.strip() and plausibility(text) < 0.5):
                 raise IngestError(UNDECODABLE_MESSAGE)
             return _checked(text)
 

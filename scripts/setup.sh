@@ -12,7 +12,7 @@ done
 
 export HF_HUB_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False ANONYMIZED_TELEMETRY=False PIP_DISABLE_PIP_VERSION_CHECK=1
 
-if [ "$want_browser" = 1 ] && { [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "noto.*cjk"; }; then
+if [ "$want_browser" = 1 ] && ! dpkg -s chromium chromium-driver fonts-noto-cjk >/dev/null 2>&1; then
   echo "[setup] installing chromium and fonts-noto-cjk (apt-get)"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq

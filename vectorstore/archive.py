@@ -221,8 +221,26 @@ class Archive:
             fixed += 1
         return fixed
 
+    def _unchanged(self, path: Path, doc_id: str) -> FileResult | None:
+        """An unchanged file is recognised from its bytes' hash alone, without parsing it."""
+        known = self.catalog.document(self.collection, doc_id)
+        if known is None or known.state != "ok":
+            return None
+        try:
+            if path.is_symlink() or path.stat().st_size > self.settings.max_file_mb * 2**20:
+                return None
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:
+            return None
+        if self.content_key(digest) == known.sha256:
+            return FileResult(str(path), doc_id, "unchanged", passages=known.n_passages)
+        return None
+
     def index_one(self, path: Path, doc_id: str) -> FileResult:
         s = self.settings
+        same = self._unchanged(path, doc_id)
+        if same is not None:
+            return same
         try:
             doc = load_document(path, doc_id, max_bytes=s.max_file_mb * 2**20)
         except IngestError as exc:
