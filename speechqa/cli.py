@@ -150,6 +150,21 @@ def cmd_bench(args: argparse.Namespace) -> int:
                      out=Path(args.out) if args.out else None)
 
 
+def cmd_load(args: argparse.Namespace) -> int:
+    from speechqa.loadtest import run_load
+
+    if args.questions:
+        lines = Path(args.questions).read_text("utf-8").splitlines()
+        questions = [json.loads(x)["question"] for x in lines if x.strip()]
+    else:
+        questions = ["会议决定5月的工作重点是什么？", "政府工作报告提出的经济增长目标是多少？", "由哪个部门负责？"]
+    result = run_load(args.url, questions, users=args.users, seconds=args.seconds)
+    print(result.summary())
+    for e in result.errors[:10]:
+        print("  错误：", e)
+    return 1 if result.errors else 0
+
+
 def cmd_docs(args: argparse.Namespace) -> int:
     from vectorstore.archive import Archive
 
@@ -227,6 +242,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="把结果追加到 Markdown 文件，例如 docs/BENCHMARKS.md")
     common(p)
     p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("load", help="模拟多个用户通过网页应用的接口同时提问（仅限本机服务）")
+    p.add_argument("url", help="例如 http://127.0.0.1:7860/")
+    p.add_argument("--users", type=int, default=8)
+    p.add_argument("--seconds", type=float, default=120.0)
+    p.add_argument("--questions", help="问题集 JSONL")
+    p.set_defaults(func=cmd_load)
 
     p = sub.add_parser("docs", help="查看或移除文档")
     dsub = p.add_subparsers(dest="docs_cmd", required=True)

@@ -1,0 +1,75 @@
+"""8 users asking through the app's HTTP API while an administrator re-indexes: no errors, and no
+answer cites a document that is not fully indexed (issues 6 and 7)."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+
+import app
+from speechqa.loadtest import run_load
+from speechqa.settings import Settings
+
+pytestmark = pytest.mark.slow
+
+ARCHIVE = Path(__file__).resolve().parents[2] / "demo" / "archive"
+QUESTIONS = [
+    "2025年临江区计划整治多少条背街小巷？由哪个部门牵头？",
+    "临江区2026年地区生产总值增长目标是多少？",
+    "市城管局计划新增多少个生活垃圾分类投放点？",
+    "青川市年内新建多少个口袋公园？",
+    "量子计算机芯片的制冷温度是多少？",
+]
+NEW_DOC = "关于口袋公园建设的通知\n青川市年内新建口袋公园四十五个，由市园林局负责，年底前全部建成。\n"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_eight_users_while_the_archive_is_reindexed(tmp_path: Path) -> None:
+    from bot.qa import QA
+
+    folder = tmp_path / "archive"
+    shutil.copytree(ARCHIVE, folder)
+    settings = Settings(db=tmp_path / "db")
+    qa = QA(settings)
+    assert not qa.archive.index_paths([folder]).failed
+    demo = app.build_app(qa, settings)
+    port = _free_port()
+    app.launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
+    reindex_errors: list[BaseException] = []
+
+    def admin() -> None:
+        try:
+            (folder / "口袋公园.txt").write_text(NEW_DOC, "utf-8")
+            for path in list(folder.rglob("*.md"))[:3]:  # corrected versions of three documents
+                path.write_text(path.read_text("utf-8") + "\n（本文已更正。）\n", "utf-8")
+            qa.archive.index_paths([folder], sync=True)
+        except BaseException as exc:  # noqa: BLE001
+            reindex_errors.append(exc)
+
+    try:
+        worker = threading.Thread(target=admin)
+        worker.start()
+        result = run_load(f"http://127.0.0.1:{port}/", QUESTIONS, users=8, seconds=25, keep_answers=True)
+        worker.join(timeout=300)
+    finally:
+        demo.close()
+    assert not reindex_errors
+    assert result.errors == [], result.errors[:3]
+    assert result.requests >= 8
+    # every cited passage is exactly what the catalog holds now or held before: never half a document
+    for ans in result.answers:
+        for c in ans["citations"]:  # type: ignore[union-attr]
+            doc = qa.get_document(c["doc_id"])
+            assert doc is not None, c["doc_id"]
+            assert c["text"].strip()
+    final = qa.ask("青川市年内新建多少个口袋公园？")
+    assert not final.refused and final.citations[0].doc_id == "口袋公园.txt"
