@@ -21,7 +21,7 @@ from typing import Literal
 
 from ingest.normalize import normalize, squash
 
-Path = Literal["generated_kept", "sentences_dropped", "fallback_extractive", "fallback_refusal"]
+Outcome = Literal["generated_kept", "sentences_dropped", "fallback_extractive", "fallback_refusal"]
 Reason = Literal["no_citation", "bad_citation", "unsupported_figure", "unsupported_quote", "unsupported_wording",
                  "empty"]
 
@@ -42,7 +42,7 @@ class Counters:
     errors: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
-    def add(self, path: Path, dropped: list[Reason] | None = None) -> None:
+    def add(self, path: Outcome, dropped: list[Reason] | None = None) -> None:
         with self._lock:
             setattr(self, path, getattr(self, path) + 1)
             for r in dropped or []:
@@ -124,7 +124,7 @@ def split_sentences(answer: str) -> list[str]:
 _CN_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _CN_NUM = "零〇一二三四五六七八九十百千两"
 _UNITS = ("平方公里|平方米|公里|千米|百分点|个|项|条|家|所|次|届|年|月|日|号|天|周|岁|万|亿|倍|名|人|位|辆|座|户|元|"
-          "米|吨|亩|件|批|期|份|点|处|类|种|类|级|部|台|张|本|篇|分钟|小时|时|秒|度|%|‰")
+          "米|吨|亩|件|批|期|份|点|处|类|种|级|部|台|张|本|篇|分钟|小时|时|秒|度|%|‰")
 _ARABIC = re.compile(rf"(第)?(\d+(?:\.\d+)?)\s*({_UNITS})?")
 _CHINESE = re.compile(rf"(第)?([{_CN_NUM}]+)({_UNITS})")
 _PERCENT = re.compile(rf"百分之([{_CN_NUM}]+|\d+(?:\.\d+)?)")
@@ -247,7 +247,7 @@ class Checked:
 @dataclass
 class Verdict:
     text: str  # what to show: the kept sentences, the extractive answer or the refusal
-    path: Path
+    path: Outcome
     sentences: list[Checked] = field(default_factory=list)
 
     @property
