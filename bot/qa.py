@@ -14,6 +14,7 @@ from bot.types import Answer, Citation
 from ingest.model import Document
 from speechqa.settings import Settings
 from vectorstore.archive import Archive
+from vectorstore.embeddings import ServiceUnavailable
 from vectorstore.query import document_year
 from vectorstore.retrieval import HybridRetriever, Mode, Retrieval
 
@@ -82,7 +83,11 @@ class QA:
         if error:
             return Answer(question=question, answer=error, refused=True, error=error,
                           ms={"retrieve": 0.0, "total": (time.perf_counter() - t0) * 1000})
-        retrieval = self.retrieve(q, k, where, mode)
+        try:
+            retrieval = self.retrieve(q, k, where, mode)
+        except ServiceUnavailable as exc:  # the Chroma or embeddings server is down: say so, in Chinese
+            ms = {"retrieve": 0.0, "total": (time.perf_counter() - t0) * 1000}
+            return Answer(question=q, answer=str(exc), refused=True, error=str(exc), ms=ms)
         ms = {"retrieve": retrieval.ms}
         if self.should_refuse(retrieval):
             ms["total"] = (time.perf_counter() - t0) * 1000

@@ -96,7 +96,9 @@ def topic(history: History) -> str:
 # --------------------------------------------------------------------------------------------- model
 REWRITE_SYSTEM = (
     "你负责改写问题。根据对话记录，把用户的后续问题改写成一个完整、独立的问题，"
-    "补全其中的代词和省略的主语，使不看对话记录也能理解。不要回答问题，不要解释，只输出改写后的问题。"
+    "补全其中的代词和省略的主语，使不看对话记录也能理解。不要回答问题，不要解释，只输出改写后的问题。\n"
+    "例如：对话记录“问：市政府今年的重点工作是什么？”，后续问题“那第二项呢？”，"
+    "改写为“市政府今年的第二项重点工作是什么？”。"
 )
 REWRITE_HUMAN = "对话记录：\n{history}\n\n后续问题：{question}\n\n改写后的问题："
 REWRITE_PROMPT = ChatPromptTemplate.from_messages([("system", REWRITE_SYSTEM), ("human", REWRITE_HUMAN)])
@@ -116,6 +118,8 @@ def clean_model_rewrite(text: str, question: str, max_chars: int = 200) -> str |
     line = re.sub(r"^(?:改写后的问题|问题|问)[:：]\s*", "", line).strip().strip("“”\"'")
     if not line or len(line) > max(max_chars, 3 * len(question)) or len(line) < len(question.strip()) // 2:
         return None
+    if not (line.endswith(("？", "?")) or _has_asking_word(line)):
+        return None  # it answered instead of rewriting ("他负责共享单车整治。")
     return line
 
 

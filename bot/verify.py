@@ -8,6 +8,11 @@ A sentence is kept only when
   unrelated sentence).
 Text in a passage that reads as an order to the model ("忽略以上要求……") never counts as support.
 
+A sentence that cites a given passage which does not support it, while another given passage clearly does
+(all its figures and quotes, REPAIR_OVERLAP of its wording), is kept citing that passage instead: small
+models often copy the right sentence and put the wrong number on it. The shown citation is then one that
+passes every check above. REPAIR_CITATIONS = False turns this off (such sentences are then dropped).
+
 What survives is the answer; when nothing does, the extractive answer (or the refusal, for a refused
 question) is shown instead. `COUNTERS` counts which path each answer took, for evaluation.
 """
@@ -26,6 +31,8 @@ Reason = Literal["no_citation", "bad_citation", "unsupported_figure", "unsupport
                  "empty"]
 
 MIN_OVERLAP = 0.3  # share of a sentence's Chinese character bigrams that must occur in its cited passages
+REPAIR_OVERLAP = 0.6  # ...that another passage must hold for a miscited sentence to be moved to it
+REPAIR_CITATIONS = True  # small models often cite the wrong passage number; False: drop such sentences
 
 
 # ---------------------------------------------------------------------------------------------- counters
@@ -38,13 +45,15 @@ class Counters:
     fallback_extractive: int = 0  # nothing valid (or no model output): the extractive answer shown
     fallback_refusal: int = 0  # the question was refused: the refusal shown, whatever the model said
     dropped: dict[str, int] = field(default_factory=dict)  # dropped sentences by reason
+    recited: int = 0  # kept sentences whose citation was moved to the passage that supports them
     timeouts: int = 0
     errors: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
-    def add(self, path: Outcome, dropped: list[Reason] | None = None) -> None:
+    def add(self, path: Outcome, dropped: list[Reason] | None = None, recited: int = 0) -> None:
         with self._lock:
             setattr(self, path, getattr(self, path) + 1)
+            self.recited += recited
             for r in dropped or []:
                 self.dropped[r] = self.dropped.get(r, 0) + 1
 
@@ -57,13 +66,13 @@ class Counters:
             return {
                 "generated_kept": self.generated_kept, "sentences_dropped": self.sentences_dropped,
                 "fallback_extractive": self.fallback_extractive, "fallback_refusal": self.fallback_refusal,
-                "dropped": dict(self.dropped), "timeouts": self.timeouts, "errors": self.errors,
+                "dropped": dict(self.dropped), "recited": self.recited, "timeouts": self.timeouts, "errors": self.errors,
             }
 
     def reset(self) -> None:
         with self._lock:
             self.generated_kept = self.sentences_dropped = self.fallback_extractive = self.fallback_refusal = 0
-            self.timeouts = self.errors = 0
+            self.timeouts = self.errors = self.recited = 0
             self.dropped = {}
 
 
@@ -242,6 +251,7 @@ class Checked:
     cites: list[int]
     reason: Reason | None = None  # None: kept
     detail: str = ""
+    repaired: bool = False  # kept after its citation was moved to the passage that supports it
 
 
 @dataclass
@@ -277,8 +287,33 @@ def _supported(fact: Fact, facts: set[tuple[str, str]], hay: str) -> bool:
     return False
 
 
-def check_sentence(sentence: str, passages: list[str], headers: list[str] | None = None) -> Checked:
-    """Check one sentence against the numbered passages (1-based [n]); `headers` add titles and dates."""
+def _support(body: str, cites: list[int], passages: list[str], headers: list[str] | None,
+             ) -> tuple[Reason | None, str, float]:
+    """(reason it is not supported or None, detail, wording overlap) of a sentence body by the passages cited."""
+    sources = [without_orders(passages[n - 1]) + "\n" + (headers[n - 1] if headers else "") for n in sorted(set(cites))]
+    hay = squash("".join(sources))
+    facts = {(f.value, f.unit) for src in sources for f in figures(src)}
+    for f in figures(body):
+        if not _supported(f, facts, hay):
+            return "unsupported_figure", f.raw, 0.0
+    for f in quotes(body):
+        if not _supported(f, facts, hay):
+            return "unsupported_quote", f.raw, 0.0
+    grams = _bigrams(squash(body))
+    share = len(grams & _bigrams(hay)) / len(grams) if grams else 1.0
+    if share < MIN_OVERLAP:
+        return "unsupported_wording", f"{share:.2f}", share
+    return None, "", share
+
+
+def check_sentence(sentence: str, passages: list[str], headers: list[str] | None = None,
+                   repair: bool = False) -> Checked:
+    """Check one sentence against the numbered passages (1-based [n]); `headers` add titles and dates.
+
+    With `repair`, a sentence its cited passage does not support, but another given passage clearly does
+    (every figure and quote in it, and REPAIR_OVERLAP of its wording), is kept citing that passage instead.
+    Sentences without a citation or citing a passage that was not given are never repaired.
+    """
     cites = cited(sentence)
     body = _MARK.sub("", sentence).strip()
     if len(_CJK.findall(body)) + len(re.findall(r"[A-Za-z0-9]", body)) < 2:
@@ -288,22 +323,25 @@ def check_sentence(sentence: str, passages: list[str], headers: list[str] | None
     bad = [n for n in cites if not 1 <= n <= len(passages)]
     if bad:
         return Checked(sentence, cites, "bad_citation", f"[{bad[0]}]")
-    sources = [without_orders(passages[n - 1]) + "\n" + (headers[n - 1] if headers else "") for n in sorted(set(cites))]
-    hay = squash("".join(sources))
-    facts = {(f.value, f.unit) for src in sources for f in figures(src)}
-    for f in figures(body):
-        if not _supported(f, facts, hay):
-            return Checked(sentence, cites, "unsupported_figure", f.raw)
-    for f in quotes(body):
-        if not _supported(f, facts, hay):
-            return Checked(sentence, cites, "unsupported_quote", f.raw)
-    grams = _bigrams(squash(body))
-    if grams:
-        have = _bigrams(hay)
-        share = len(grams & have) / len(grams)
-        if share < MIN_OVERLAP:
-            return Checked(sentence, cites, "unsupported_wording", f"{share:.2f}")
-    return Checked(sentence, cites)
+    reason, detail, _share = _support(body, cites, passages, headers)
+    if reason is None:
+        return Checked(sentence, cites)
+    if repair:
+        best: tuple[float, int] | None = None
+        for n in range(1, len(passages) + 1):
+            if n in cites:
+                continue
+            r, _d, share = _support(body, [n], passages, headers)
+            if r is None and share >= REPAIR_OVERLAP and (best is None or share > best[0]):
+                best = (share, n)
+        if best is not None:
+            n = best[1]
+            first = _MARK.search(sentence)
+            assert first is not None  # it has citations
+            fixed = sentence[: first.start()] + f"[{n}]" + _MARK.sub("", sentence[first.start():])
+            old = "".join(f"[{c}]" for c in cites)
+            return Checked(fixed, [n], None, f"{old}->[{n}]", repaired=True)
+    return Checked(sentence, cites, reason, detail)
 
 
 def check_answer(
@@ -314,14 +352,16 @@ def check_answer(
     headers: list[str] | None = None,
     refused: bool = False,
     refusal: str = "",
+    repair: bool | None = None,
     counters: Counters | None = COUNTERS,
 ) -> Verdict:
     """The text to show for a generated answer, and why. `fallback` is the extractive answer; a refused
-    question keeps `refusal` whatever was generated."""
+    question keeps `refusal` whatever was generated. `repair` (default REPAIR_CITATIONS): see check_sentence."""
+    repair = REPAIR_CITATIONS if repair is None else repair
     if refused:
         v = Verdict(refusal, "fallback_refusal")
     else:
-        checked = [check_sentence(s, passages, headers) for s in split_sentences(generated or "")]
+        checked = [check_sentence(s, passages, headers, repair) for s in split_sentences(generated or "")]
         kept = [c.sentence for c in checked if c.reason is None]
         if not kept:
             v = Verdict(fallback, "fallback_extractive", checked)
@@ -329,5 +369,5 @@ def check_answer(
             text = "".join(kept)
             v = Verdict(text, "sentences_dropped" if len(kept) < len(checked) else "generated_kept", checked)
     if counters is not None:
-        counters.add(v.path, [c.reason for c in v.dropped if c.reason])
+        counters.add(v.path, [c.reason for c in v.dropped if c.reason], sum(c.repaired for c in v.sentences))
     return v

@@ -307,7 +307,13 @@ class Archive:
             return False
         with self._write_lock:
             self.catalog.mark_pending(self.collection, Document(doc_id=doc_id, text="", title=row.title, sha256=row.sha256))
-            self.dense.delete_document(doc_id)
+            try:
+                self.dense.delete_document(doc_id)
+            except Exception:
+                if row.state == "ok":  # nothing was deleted: the document stays as it was
+                    with contextlib.suppress(Exception):
+                        self.catalog.restore_document(self.collection, doc_id, row.sha256)
+                raise
             self.catalog.remove_document(self.collection, doc_id)
         return True
 

@@ -63,9 +63,21 @@ def test_other_figures_are_not_supported(figure: str) -> None:
 
 def test_figure_must_be_in_the_passage_cited_not_in_another() -> None:
     # 12 is in passage [2], but the sentence cites [1]
-    v = verify.check_answer("全市今年新增绿地12处[1]。", [MAY, GREEN], "EXTRACTIVE")
-    assert v.path == "fallback_extractive"
+    v = verify.check_answer("全市今年新增绿地12处[1]。", [MAY, GREEN], "EXTRACTIVE", repair=False)
+    assert v.path == "fallback_extractive" and v.dropped[0].reason == "unsupported_figure"
     assert verify.check_answer("全市今年新增绿地12处[2]。", [MAY, GREEN], "X").path == "generated_kept"
+
+
+def test_miscited_sentence_is_moved_to_the_passage_that_supports_it() -> None:
+    v = verify.check_answer("全市今年新增绿地12处[1]。", [MAY, GREEN], "EXTRACTIVE")
+    assert (v.path, v.text) == ("generated_kept", "全市今年新增绿地12处[2]。")
+    assert v.sentences[0].repaired and v.sentences[0].detail == "[1]->[2]"
+    assert verify.COUNTERS.snapshot()["recited"] == 1
+    # only where another passage clearly supports it: an invented figure stays dropped
+    assert verify.check_answer("全市今年新增绿地15处[1]。", [MAY, GREEN], "EXTRACTIVE").path == "fallback_extractive"
+    # and a number beyond the passages given is never repaired, nor a sentence without a citation
+    assert verify.check_answer("全市今年新增绿地12处[7]。", [MAY, GREEN], "E").path == "fallback_extractive"
+    assert verify.check_answer("全市今年新增绿地12处。", [MAY, GREEN], "E").path == "fallback_extractive"
 
 
 def test_dates_in_the_passage_header_support_a_sentence() -> None:
@@ -197,6 +209,8 @@ def test_failing_or_empty_model_rewrite_falls_back_to_the_rule() -> None:
     assert rewrite_question("那第二条呢？", HISTORY, llm.ChatModel(_Exploding(), "openai")) == "会议决定5月的工作重点第二条是什么？"
     empty = llm.ChatModel(FakeListChatModel(responses=["\n"]), "openai")
     assert rewrite_question("那第二条呢？", HISTORY, empty) == "会议决定5月的工作重点第二条是什么？"
+    answered = llm.ChatModel(FakeListChatModel(responses=["他负责共享单车整治。"]), "openai")  # not a question
+    assert rewrite_question("他负责什么？", [("共享单车整治由谁负责？", "由我负责[1]")], answered) == "共享单车整治负责什么？"
 
 
 # ------------------------------------------------------------------------------------- the models

@@ -52,10 +52,10 @@ def test_ingest_reports_each_bad_file_and_indexes_the_rest(indexed) -> None:  # 
 
 def test_reingest_is_incremental(indexed) -> None:  # noqa: ANN001
     folder, db, _ = indexed
-    proc = run("ingest", str(folder / "sub"), str(folder / "seed_000.txt"), "--db", str(db), "--json")
+    proc = run("ingest", str(folder), "--db", str(db), "--json")
     summary = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert proc.returncode == 0, proc.stderr
-    assert summary["indexed"] == 0 and summary["unchanged"] == 2
+    assert proc.returncode == 1, proc.stderr  # the bad files are still bad
+    assert summary["indexed"] == 0 and summary["unchanged"] == 2 and len(summary["failed"]) == 3
 
 
 def test_ask_json_contract(indexed) -> None:  # noqa: ANN001

@@ -1,10 +1,16 @@
 """Crash safety (issue 4) and reading during a crash (issue 7).
 
-The real CLI runs as a subprocess and is killed with SIGKILL at points spread over its run: while it
-builds a fresh index, while changed files are re-indexed, while `--sync` removes documents, and right
-inside a document write (between `pending` and `ok`). Rerunning the same command must leave exactly what
-a clean build of the same folder holds: the same documents, passages (ids, offsets, tokens) and vectors
-(Chroma ids, metadata, count), and nothing else.
+The real CLI (`python -m speechqa.cli ingest FOLDER --db DB`) runs as a subprocess and is killed with
+SIGKILL at points spread over its run (the clock starts when it opens the catalog: before that it only
+loads the model and writes nothing): while it builds a fresh index, while changed files are re-indexed,
+while `--sync` removes documents, and right inside a document write (a `pending` row seen) or a removal.
+Rerunning the same command (in this process, through the same `speechqa.cli.main`) must leave exactly
+what a clean build of the same folder holds: the same documents, texts, passages (ids, offsets, sections,
+tokens), no stray passage rows, and the same vectors (Chroma ids, metadata, embeddings, count), with the
+keyword index in step. Vectors are in Chroma's embedded store (PersistentClient).
+
+A second test asks questions in this process, in a loop, while another process re-indexes and is killed:
+no ask may raise, and no citation may show a document that is not whole in the index.
 """
 
 from __future__ import annotations
