@@ -163,20 +163,28 @@ def catalog_open(pid: int, db: Path) -> bool:
     return False
 
 
-def catalog_counts(db: Path) -> tuple[int, int]:
-    """(pending rows, all rows) of the catalog, read without disturbing the writer."""
-    path = db / "catalog.sqlite3"
-    if not path.exists():
-        return 0, 0
-    try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=0.2)
+class CatalogWatch:
+    """Reads the catalog's document rows while another process writes it (one read-only connection,
+    polled in a tight loop: a document is `pending` for only some tens of milliseconds)."""
+
+    def __init__(self, db: Path) -> None:
+        self.path = db / "catalog.sqlite3"
+        self.con: sqlite3.Connection | None = None
+
+    def rows(self) -> list[tuple[str, str]] | None:
+        """(doc_id, state) of every row, or None while the catalog cannot be read yet."""
         try:
-            pending, total = con.execute("SELECT SUM(state='pending'), COUNT(*) FROM documents").fetchone()
-        finally:
-            con.close()
-    except sqlite3.Error:
-        return 0, -1
-    return pending or 0, total or 0
+            if self.con is None:
+                if not self.path.exists():
+                    return None
+                self.con = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=0.2)
+            return self.con.execute("SELECT doc_id, state FROM documents").fetchall()
+        except sqlite3.Error:
+            return None
+
+    def close(self) -> None:
+        if self.con is not None:
+            self.con.close()
 
 
 @dataclass
@@ -186,14 +194,16 @@ class Kill:
     how: str
 
 
-def run_and_kill(args: list[str], db: Path, delay: float | None = None, watch: str = "", start_docs: int = 0,
-                 extra: float = 0.0, timeout: float = 600.0) -> Kill:
+def run_and_kill(args: list[str], db: Path, delay: float | None = None, watch: str = "",
+                 docs: frozenset[str] = frozenset(), extra: float = 0.0, timeout: float = 600.0) -> Kill:
     """Start the CLI and SIGKILL it: `delay` seconds after it opened the catalog (the clock starts there:
-    before, it only loads the model and writes nothing), or `extra` seconds after it is seen writing a
-    document (`watch="write"`: a pending row), removing one (`watch="removal"`: fewer rows than `start_docs`)
-    or once the catalog holds `start_docs` rows or more (`watch="rows"`)."""
+    before, it only loads the model and writes nothing), or `extra` seconds after it is seen
+    - `watch="write"`: writing a document (a `pending` row),
+    - `watch="removal"`: removing one of `docs` (its row `pending`, or gone),
+    - `watch="rows"`: having committed all of `docs`."""
     log = open(db.parent / f"{db.name}.log", "ab")  # noqa: SIM115
     proc = subprocess.Popen(cli(*args), env=ENV, cwd=REPO, stdout=log, stderr=log)
+    catalog = CatalogWatch(db)
     try:
         deadline = time.monotonic() + timeout
         while not catalog_open(proc.pid, db):
@@ -205,15 +215,17 @@ def run_and_kill(args: list[str], db: Path, delay: float | None = None, watch: s
         t0 = time.monotonic()
         if watch:
             while True:
-                pending, total = catalog_counts(db)
-                if ((watch == "write" and pending) or (watch == "removal" and 0 <= total < start_docs)
-                        or (watch == "rows" and total >= start_docs)):
-                    break
+                rows = catalog.rows()
+                if rows is not None:
+                    state = dict(rows)
+                    if ((watch == "write" and "pending" in state.values())
+                            or (watch == "removal" and any(state.get(d, "pending") == "pending" for d in docs))
+                            or (watch == "rows" and all(state.get(d) == "ok" for d in docs))):
+                        break
                 if proc.poll() is not None:
                     return Kill(False, time.monotonic() - t0, f"finished before a {watch} was seen")
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"no {watch} seen")
-                time.sleep(0.002)
             time.sleep(extra)
             how = f"{watch} seen, +{extra:.3f}s"
         else:
@@ -229,6 +241,7 @@ def run_and_kill(args: list[str], db: Path, delay: float | None = None, watch: s
         assert proc.returncode == -signal.SIGKILL
         return Kill(True, time.monotonic() - t0, how)
     finally:
+        catalog.close()
         if proc.poll() is None:
             proc.kill()
             proc.wait()
@@ -289,9 +302,13 @@ def test_killed_ingest_then_rerun_equals_a_clean_build(world: dict[str, object])
     n = 2  # timed kills per scenario: one in each half of the run
     plans = [Plan(s, fraction=(k + rng.random()) / n * 0.95) for s in SCENARIOS for k in range(n)]
     rng.shuffle(plans)
-    plans += [Plan("changed", watch="write", extra=rng.uniform(0, 0.1)),
-              Plan("fresh", watch="write", extra=rng.uniform(0, 0.1)),
-              Plan("sync", watch="removal", extra=rng.uniform(0, 0.05)),
+    # Right inside a write: a document is pending for some tens of milliseconds (old vectors deleted, new
+    # ones added, then the catalog commit), a removal likewise.
+    plans += [Plan("changed", watch="write", extra=rng.uniform(0, 0.03)),
+              Plan("changed", watch="write", extra=rng.uniform(0, 0.03)),
+              Plan("fresh", watch="write", extra=rng.uniform(0, 0.03)),
+              Plan("fresh", watch="write", extra=rng.uniform(0, 0.03)),
+              Plan("sync", watch="removal", extra=rng.uniform(0, 0.03)),
               Plan("sync", watch="removal", extra=0.0)]
 
     def kill_run(t: int, plan: Plan) -> tuple[Path, list[str], Kill]:
@@ -301,7 +318,8 @@ def test_killed_ingest_then_rerun_equals_a_clean_build(world: dict[str, object])
             shutil.copytree(world["clean_A"], db)  # type: ignore[arg-type]
         args = ["ingest", str(world[f"folder_{target}"]), "--db", str(db)] + (["--sync"] if sync else [])
         delay = None if plan.watch else plan.fraction * expected[plan.scenario]  # type: ignore[operator]
-        kill = run_and_kill(args, db, delay, plan.watch, len(FOLDER_A) if base else 0, plan.extra)
+        gone = frozenset(f"speech_{i:02d}.txt" for i in FOLDER_A if i not in FOLDER_C)
+        kill = run_and_kill(args, db, delay, plan.watch, gone, plan.extra)
         return db, args, kill
 
     report: list[tuple[int, Plan, Kill]] = []
@@ -380,7 +398,8 @@ def test_readers_during_a_killed_ingest_never_fail_nor_cite_half_documents(world
     # second new file is being written: the reader has seen replacements, deletions and additions.
     box: dict[str, Kill] = {}
     writer = threading.Thread(target=lambda: box.setdefault(
-        "kill", run_and_kill(args, db, watch="rows", start_docs=len(FOLDER_A) + 2, extra=rng.uniform(0, 0.2))))
+        "kill", run_and_kill(args, db, watch="rows", docs=frozenset({"speech_01.txt", "speech_04.txt",
+                             "speech_07.txt", "speech_10.txt"}), extra=rng.uniform(0, 0.2))))
     answers, errors = [], []
     writer.start()
     ended = None
