@@ -112,8 +112,12 @@ def model_passages(citations: Sequence[Citation], n: int = MODEL_PASSAGES) -> tu
 
 
 def format_passages(texts: Sequence[str], headers: Sequence[str]) -> str:
-    """`[1] 标题 日期\\n段落` blocks, blank-line separated, neutralised."""
-    return "\n\n".join(f"[{i}] {neutralise(h)}\n{neutralise(t)}" for i, (t, h) in
+    """`[1] 标题 日期\\n段落[1]` blocks, blank-line separated, neutralised.
+
+    The number is repeated after the text: with it only before, the packaged 1.5B model cited the passage
+    *after* the one it quoted (that number follows the text) on 3 of 4 seed questions tried; with it on
+    both sides, on none of the 2 tried again."""
+    return "\n\n".join(f"[{i}] {neutralise(h)}\n{neutralise(t)}[{i}]" for i, (t, h) in
                        enumerate(zip(texts, headers, strict=True), start=1))
 
 
@@ -249,7 +253,7 @@ def stream_generated(qa: QA, base: Answer, chat: llm_mod.ChatModel,
 
 def generate_answer(qa: QA, base: Answer) -> Answer:
     """`QA.ask`'s hook: the checked generated answer, or `base` (extractive) on any failure."""
-    chat, reason = _chat_model(qa)
+    chat, _reason = _chat_model(qa)
     if chat is None:
         verify.COUNTERS.add("fallback_extractive")
         verify.COUNTERS.event("errors")
@@ -268,10 +272,13 @@ def stream_answer(qa: QA, question: str, history: History | None = None, k: int 
     "check"?}. The final answer's text replaces whatever the tokens showed: only it has been checked."""
     generating = qa.settings.answer_mode != "extractive"
     chat, reason = _chat_model(qa) if generating else (None, "")
+    from bot.qa import clean_question
+
     standalone = question
-    if history:
-        standalone = rewrite_question(question, history, chat, min(20.0, qa.settings.llm_timeout_s))
-        if standalone != question.strip():
+    cleaned, error = clean_question(question, qa.settings.max_question_chars)
+    if history and not error:
+        standalone = rewrite_question(cleaned, history, chat, min(20.0, qa.settings.llm_timeout_s))
+        if standalone != cleaned:
             yield {"type": "rewrite", "question": standalone}
     base = qa.ask(standalone, k, where, generate=False)
     if base.error or not generating:

@@ -14,6 +14,7 @@ from bot.types import Answer, Citation
 from ingest.model import Document
 from speechqa.settings import Settings
 from vectorstore.archive import Archive
+from vectorstore.catalog import StoreError
 from vectorstore.embeddings import ServiceUnavailable
 from vectorstore.query import document_year
 from vectorstore.retrieval import HybridRetriever, Mode, Retrieval
@@ -85,7 +86,7 @@ class QA:
                           ms={"retrieve": 0.0, "total": (time.perf_counter() - t0) * 1000})
         try:
             retrieval = self.retrieve(q, k, where, mode)
-        except ServiceUnavailable as exc:  # the Chroma or embeddings server is down: say so, in Chinese
+        except (ServiceUnavailable, StoreError) as exc:  # a server is down or the index disk fails: say so
             ms = {"retrieve": 0.0, "total": (time.perf_counter() - t0) * 1000}
             return Answer(question=q, answer=str(exc), refused=True, error=str(exc), ms=ms)
         ms = {"retrieve": retrieval.ms}

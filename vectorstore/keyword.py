@@ -9,8 +9,10 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import os
 import re
 import shutil
+import threading
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,7 +91,7 @@ class KeywordIndex:
         return KeywordIndex(rows, model, generation)
 
     def save(self, folder: Path) -> None:
-        tmp = folder.with_name(folder.name + ".tmp")
+        tmp = folder.with_name(f"{folder.name}.tmp-{os.getpid()}-{threading.get_ident()}")
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
         if self.model is not None:

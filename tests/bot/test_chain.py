@@ -152,6 +152,7 @@ def test_prompt_puts_passages_inside_delimiters_after_the_instructions() -> None
     opened, closed = human.index(chain.OPEN), human.index(chain.CLOSE)
     inside = human[opened:closed]
     assert "[1] 讲话 2021-04-28\n经局班子会前研究" in inside and "[2] 讲话" in inside
+    assert "等突出问题。[1]\n\n[2]" in inside  # each passage also ends with its number
     assert INJECTION in inside and "系统提示" in inside  # the planted text is inside, as data
     assert "</资料>" not in inside  # its fake closing tag was neutralised
     assert human.index("问题：会议决定") > closed  # the question comes after the data
@@ -470,3 +471,9 @@ def test_build_chat_model_per_mode(tmp_path: Path) -> None:
     assert chat is not None and chat.name == "openai"
     assert chat.model.openai_api_base == "http://127.0.0.1:1/v1" and chat.model.model_name == "qwen"
     assert chat.model.request_timeout == 7 and chat.model.max_retries == 0
+
+
+def test_empty_follow_up_gets_the_empty_question_message(tmp_path: Path) -> None:
+    qa = _qa(tmp_path, {"speech.txt": SPEECH})
+    events = list(qa.ask_stream("  \x00 ", history=HISTORY))
+    assert [e["type"] for e in events] == ["answer"] and events[0]["answer"].error == "请输入问题。"
