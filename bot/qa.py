@@ -63,7 +63,7 @@ class QA:
         headings = [f"{r.title} {r.meeting}" if r else "" for r in rows]
         specs = specifics(retrieval.info.text)
         if specs:
-            texts = self.archive.catalog.texts(self.archive.collection) if any(sp.year for sp in specs) else {}
+            texts = self.retriever.texts() if any(sp.year for sp in specs) else {}
             if not any(
                 all(satisfies(sp, texts.get(h.doc_id, h.text) if sp.year else h.text, head,
                               document_year(r.date, r.title) if r else None) for sp in specs)

@@ -86,6 +86,10 @@ class HybridRetriever:
                 self._meta_gen = keyword.generation
             return self._meta, self._texts
 
+    def texts(self) -> dict[str, str]:
+        """Every document's cleaned text as of the current generation (cached, shared with the caller)."""
+        return self._docs(self.archive.keyword())[1]
+
     def metadata_match(self, info: QueryInfo, meta: DocMeta) -> float:
         """1 when the question names the document's year; a little when it names the year before (a report
         looks back on the previous year); negative when it names only other years."""
