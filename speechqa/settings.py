@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     embed_passage_prefix: str = ""
     embed_url: str = ""  # OpenAI-compatible /v1/embeddings endpoint; overrides `embedder` when set
     embed_model: str = "e5-small"  # model name sent to embed_url
+    embed_api_key: SecretStr = SecretStr("")  # sent to embed_url only (never the LLM key)
     embed_batch: int = 32
     # bf16 autocast for e5-small: "auto" uses it where the CPU has native bf16 (2x faster, same rankings)
     embed_bf16: Literal["auto", "on", "off"] = "auto"

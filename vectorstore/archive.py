@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -320,11 +319,3 @@ class Archive:
     def refresh_keyword(self) -> None:
         with self._keyword_lock:
             self._keyword = KeywordIndex.load_or_build(self.catalog, self.collection, self.keyword_folder)
-
-
-def report_json(report: IngestReport) -> str:
-    return json.dumps(report.summary(), ensure_ascii=False)
-
-
-def results_json(report: IngestReport) -> list[dict[str, object]]:
-    return [asdict(r) for r in report.results]

