@@ -1,5 +1,6 @@
-"""The web app: a chat with numbered citations, a document viewer, a document list and, when an admin
-password is configured, a 管理 tab (upload, re-index, remove, collections).
+"""The web app: a chat with numbered citations (generated answers stream in and can be stopped), a document
+viewer, a document list and, when an admin password is configured, a 管理 tab (upload, re-index, remove,
+collections, answering settings).
 
 UI only: answering, retrieval and documents come from `bot.qa.QA` (one per collection, via
 `bot.admin.QAPool`); admin actions and their login checks live in `bot.admin.Admin`. Every piece of
@@ -11,7 +12,8 @@ from __future__ import annotations
 import html
 import logging
 import re
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
@@ -39,6 +41,7 @@ TAB_DOCS = "文档浏览"
 LABEL_QUESTION = "问题"
 PLACEHOLDER_QUESTION = "请输入问题，按回车或点击“发送”"
 LABEL_SEND = "发送"
+LABEL_STOP = "停止"
 LABEL_CLEAR = "清空对话"
 LABEL_YEAR = "年份"
 ALL_YEARS = "全部"
@@ -47,6 +50,8 @@ LABEL_CHAT = "对话"
 LABEL_REFRESH = "刷新列表"
 CHAT_PLACEHOLDER = "您好！请输入关于资料库内容的问题，例如某项工作的目标、负责单位或完成时限。"
 MSG_WORKING = "正在查找资料，请稍候……"
+MSG_STOPPED = "已停止生成。"
+NOTE_REWRITE = "已理解为：{q}"
 MSG_ERROR = "抱歉，系统暂时无法回答这个问题，请稍后再试。"
 MSG_NO_DOC_OPEN = "请先在右侧打开一份文档，再勾选“只在右侧打开的文档中查找”。"
 MSG_DOC_NOT_FOUND = "没有找到这份文档，它可能已被移出资料库。"
@@ -71,7 +76,8 @@ TAB_ADMIN = "管理"
 LABEL_PASSWORD = "管理员密码"
 LABEL_LOGIN = "登录"
 LABEL_LOGOUT = "退出登录"
-ADMIN_INTRO = "管理员登录后可以上传文件、重新索引文件夹、删除文档和新建资料库。操作作用于上方选中的资料库。"
+ADMIN_INTRO = ("管理员登录后可以上传文件、重新索引文件夹、删除文档、新建资料库，以及调整回答设置。"
+               "文件和文档操作作用于上方选中的资料库，回答设置作用于所有资料库。")
 HEAD_UPLOAD = "上传文件"
 LABEL_FILES = "选择文件（支持 {types}，单个文件不超过 {mb} MB）"
 LABEL_UPLOAD = "上传并索引"
@@ -89,16 +95,34 @@ HEAD_COLLECTION = "新建资料库"
 LABEL_NEW_COLLECTION = "新资料库名称"
 PLACEHOLDER_NEW_COLLECTION = "例如：区政府"
 LABEL_CREATE = "新建资料库"
+HEAD_ANSWER = "回答设置"
+LABEL_ANSWER_MODE = "回答方式"
+INFO_ANSWER_MODE = ("摘录：直接摘录资料原文；本地模型：在本机运行随软件提供的模型（需先运行 bash scripts/fetch_llm.sh）；"
+                    "OpenAI 兼容服务：vLLM、Ollama、llama.cpp 服务等。生成的回答会逐句核对，核对不通过时改为摘录。")
+LABEL_LLM_URL = "服务地址"
+PLACEHOLDER_LLM_URL = "例如 http://127.0.0.1:8080/v1（OpenAI 兼容服务必填）"
+LABEL_LLM_MODEL = "模型名称"
+PLACEHOLDER_LLM_MODEL = "服务上的模型名称，可留空"
+LABEL_LLM_KEY = "API 密钥"
+PLACEHOLDER_LLM_KEY = "当前{state}。留空则保留当前的密钥"
+LABEL_LLM_CLEAR_KEY = "清除当前的 API 密钥"
+LABEL_LLM_TIMEOUT = "时间限制（秒）"
+INFO_LLM_TIMEOUT = "超过这个时间仍未生成完，改为显示摘录的回答"
+LABEL_ANSWER_SAVE = "保存"
+LABEL_ANSWER_TEST = "测试连接"
 PROGRESS_FILE = "正在索引 {name}（第 {i}/{n} 个文件{eta}）"
 PROGRESS_ETA = "，预计还需 {s} 秒"
 PROGRESS_FINISH = "正在更新检索索引"
 ASK_CONCURRENCY = 4  # questions answered at once; admin writes run one at a time
 
 CONTEXT_PREVIEW = 60  # characters of context shown on each side of a cited passage in the chat
+STREAM_EVERY_S = 0.1  # at most this often a streamed answer is re-sent to the browser while tokens arrive
 
 CSS = """
 .sq-answer { line-height: 1.7; }
 .sq-refused { color: var(--body-text-color-subdued); }
+.sq-note { color: var(--body-text-color-subdued); font-size: 0.88em; margin-bottom: 0.3em; }
+.sq-stopped { margin: 0.3em 0 0 0; }
 .sq-cites { margin-top: 0.6em; border-top: 1px solid var(--border-color-primary); padding-top: 0.4em; }
 .sq-cites-head { font-weight: 600; font-size: 0.9em; margin-bottom: 0.3em; }
 .sq-cite-item { margin: 0.45em 0; font-size: 0.92em; }
@@ -309,6 +333,81 @@ def _bot(content: str) -> dict[str, str]:
     return {"role": "assistant", "content": content}
 
 
+# --- streamed answers: the message while tokens arrive, its notes, and what a 停止 leaves ---
+# A message still being written carries the class `sq-pending` (and `sq-waiting` before its first token);
+# the final answer replaces it, or a 停止 turns it into what was shown plus MSG_STOPPED.
+_PENDING = "sq-pending"
+_WAITING = "sq-waiting"
+_WORKING_HTML = f'<div class="sq-answer sq-refused {_PENDING} {_WAITING}">{esc(MSG_WORKING)}</div>'
+
+
+def render_notes(notes: Sequence[str]) -> str:
+    """Small notes above an answer: the rewritten question, a time-out or a dropped sentence."""
+    return "".join(f'<div class="sq-note">{esc_lines(n)}</div>' for n in notes if n)
+
+
+def render_streaming(text: str, notes: Sequence[str] = ()) -> str:
+    """The message while the model writes: its raw text so far (unchecked, no links), or the waiting line."""
+    if not text:
+        return render_notes(notes) + _WORKING_HTML
+    return render_notes(notes) + f'<div class="sq-answer {_PENDING}">{esc_lines(text)}</div>'
+
+
+def render_stopped(content: str) -> str | None:
+    """A message stopped while being written: what was shown plus MSG_STOPPED; None if it was not pending.
+    (Text inside our messages is escaped, so a quoted `class="…"` can never look like ours.)"""
+    if _WORKING_HTML in content:  # stopped before the first token: nothing to keep but the notes
+        return content.replace(_WORKING_HTML, f'<div class="sq-answer sq-refused">{esc(MSG_STOPPED)}</div>')
+    streaming = f'<div class="sq-answer {_PENDING}">'
+    if streaming not in content:
+        return None
+    kept = content.replace(streaming, '<div class="sq-answer">')
+    return kept + f'<div class="sq-note sq-stopped">{esc(MSG_STOPPED)}</div>'
+
+
+def _message_text(message: dict[str, Any]) -> str:
+    """A chat message's content as one string (Gradio hands back text parts as [{"type": "text", …}])."""
+    content = message.get("content")
+    if isinstance(content, str):
+        return content
+    if isinstance(content, dict):
+        content = [content]
+    if isinstance(content, list | tuple):
+        return "".join(str(p.get("text") or "") for p in content if isinstance(p, dict))
+    return ""
+
+
+_NOTE_DIV = re.compile(r'<div class="sq-note[^"]*">.*?</div>', re.S)
+_CITES_BLOCK = re.compile(r'<div class="sq-cites">.*', re.S)
+_TAG = re.compile(r"<[^>]*>")
+
+
+def _plain(content: str) -> str:
+    """The text a user sees in one of our messages, without notes or the citation list."""
+    content = _CITES_BLOCK.sub("", _NOTE_DIV.sub("", content))
+    return html.unescape(_TAG.sub("", content.replace("<br>", "\n"))).strip()
+
+
+def chat_pairs(messages: Sequence[dict[str, Any]] | None) -> list[tuple[str, str]]:
+    """(question, answer) pairs of the chat so far, as plain text, for rewriting follow-up questions.
+    Answers that never came (still waiting, or stopped before any text) count as empty."""
+    pairs: list[tuple[str, str]] = []
+    question: str | None = None
+    for m in messages or []:
+        text = _message_text(m)
+        if m.get("role") == "user":
+            if question is not None:
+                pairs.append((question, ""))
+            question = _plain(text)
+        elif m.get("role") == "assistant" and question is not None:
+            answer = "" if _WORKING_HTML in text else _plain(text)
+            pairs.append((question, "" if answer == MSG_STOPPED else answer))
+            question = None
+    if question is not None:
+        pairs.append((question, ""))
+    return pairs
+
+
 def _status(result: ActionResult | str, ok: bool | None = None) -> str:
     """The admin status line: escaped, red when the action was refused or failed."""
     message = result if isinstance(result, str) else result.message
@@ -335,7 +434,7 @@ class _AdminTab:
     """The 管理 tab's components (built inside the tabs) and their events (wired once all exist)."""
 
     def __init__(self, admin: Admin) -> None:
-        from bot.admin import ALLOWED_EXTENSIONS, DOC_HEADERS, REPORT_HEADERS
+        from bot.admin import ALLOWED_EXTENSIONS, ANSWER_MODES, DOC_HEADERS, MSG_RUNTIME_ONLY, REPORT_HEADERS
 
         self.admin = admin
         self.token = gr.State("")  # server-side per session; checked against admin.sessions every call
@@ -379,6 +478,28 @@ class _AdminTab:
                 self.new_name = gr.Textbox(label=LABEL_NEW_COLLECTION, placeholder=PLACEHOLDER_NEW_COLLECTION,
                                            max_lines=1, scale=4, elem_id="sq-new-collection")
                 self.create = gr.Button(LABEL_CREATE, scale=1, min_width=100, elem_id="sq-create-btn")
+            # 回答设置: filled in by the login event only (initial values are in the page config for anyone)
+            gr.Markdown(f"#### {HEAD_ANSWER}\n{MSG_RUNTIME_ONLY}")
+            self.answer_mode = gr.Radio(choices=[(label, mode) for mode, label in ANSWER_MODES.items()], value=None,
+                                        label=LABEL_ANSWER_MODE, info=INFO_ANSWER_MODE, elem_id="sq-answer-mode")
+            with gr.Row(equal_height=True):
+                self.llm_url = gr.Textbox(label=LABEL_LLM_URL, placeholder=PLACEHOLDER_LLM_URL, max_lines=1, scale=3,
+                                          elem_id="sq-llm-url")
+                self.llm_model = gr.Textbox(label=LABEL_LLM_MODEL, placeholder=PLACEHOLDER_LLM_MODEL, max_lines=1,
+                                            scale=2, elem_id="sq-llm-model")
+            with gr.Row(equal_height=True):
+                # write-only: the server never sends a key back, only whether one is set (in the placeholder)
+                self.llm_key = gr.Textbox(label=LABEL_LLM_KEY, type="password", max_lines=1, scale=3,
+                                          elem_id="sq-llm-key")
+                self.llm_clear_key = gr.Checkbox(label=LABEL_LLM_CLEAR_KEY, value=False, scale=1,
+                                                 elem_id="sq-llm-clear-key")
+                # no minimum/maximum here: Gradio would refuse in English; bot.admin checks the range in Chinese
+                self.llm_timeout = gr.Number(label=LABEL_LLM_TIMEOUT, info=INFO_LLM_TIMEOUT, value=None, scale=1,
+                                             elem_id="sq-llm-timeout")
+            with gr.Row():
+                self.answer_save = gr.Button(LABEL_ANSWER_SAVE, variant="primary", elem_id="sq-answer-save")
+                self.answer_test = gr.Button(LABEL_ANSWER_TEST, elem_id="sq-answer-test")
+            self.answer_msg = gr.HTML("", elem_id="sq-answer-msg")
             self.logout = gr.Button(LABEL_LOGOUT, size="sm", elem_id="sq-admin-logout")
 
     # --- outputs shared by several events ---
@@ -386,6 +507,18 @@ class _AdminTab:
         """Login box and panel visibility for this session (the panel only for a valid token)."""
         logged_in = self.admin.is_admin(token)
         return gr.Column(visible=not logged_in), gr.Column(visible=logged_in)
+
+    def answer_form(self, token: str) -> tuple[Any, ...]:
+        """The 回答设置 fields and status line: the settings in effect (never the API key itself), or all
+        empty without a valid login."""
+        from bot.admin import KEY_SET, KEY_UNSET
+
+        result = self.admin.answer_settings(token)
+        view = result.answer
+        if not result.ok or view is None:
+            return (None, "", "", gr.Textbox(value="", placeholder=""), False, None, "")
+        key = gr.Textbox(value="", placeholder=PLACEHOLDER_LLM_KEY.format(state=KEY_SET if view.key_set else KEY_UNSET))
+        return (view.mode, view.base_url, view.model, key, False, view.timeout_s, _status(result))
 
     def doc_table(self, token: str, collection: str) -> tuple[Any, Any]:
         """The admin document table and the removal choices; empty without a valid login."""
@@ -404,27 +537,55 @@ class _AdminTab:
         # write events share one queue slot: they run one at a time (bot.admin also holds a lock)
         write = {"concurrency_limit": 1, "concurrency_id": "admin-write", "api_visibility": "undocumented"}
 
+        answer_in = [self.answer_mode, self.llm_url, self.llm_model, self.llm_key, self.llm_clear_key,
+                     self.llm_timeout]
+        answer_out = [*answer_in, self.answer_msg]
+
         def login(password: str, coll: str, old_token: str) -> tuple[Any, ...]:
             admin.logout(old_token)  # a new login replaces this session's old one
             token, message = admin.login(password)
             if not token:
-                return ("", _status(message, ok=False), "", *self.gate(""), *self.doc_table("", coll))
-            return (token, "", "", *self.gate(token), *self.doc_table(token, coll))
+                return ("", _status(message, ok=False), "", *self.gate(""), *self.doc_table("", coll),
+                        *self.answer_form(""))
+            return (token, "", "", *self.gate(token), *self.doc_table(token, coll), *self.answer_form(token))
 
         login_io: dict[str, Any] = {
             "inputs": [self.password, collection, self.token],
-            "outputs": [self.token, self.login_msg, self.password, *gate_out, *docs_out],
+            "outputs": [self.token, self.login_msg, self.password, *gate_out, *docs_out, *answer_out],
         }
         self.login.click(login, api_name="admin_login", api_visibility="undocumented", **login_io)
         self.password.submit(login, api_visibility="private", **login_io)
 
         def logout(token: str) -> tuple[Any, ...]:
             message = admin.logout(token)
-            return ("", _status(message, ok=True), "", [], *self.gate(""), *self.doc_table("", ""))
+            return ("", _status(message, ok=True), "", [], *self.gate(""), *self.doc_table("", ""),
+                    *self.answer_form(""))
 
         self.logout.click(logout, inputs=[self.token],
-                          outputs=[self.token, self.login_msg, self.status, self.report, *gate_out, *docs_out],
+                          outputs=[self.token, self.login_msg, self.status, self.report, *gate_out, *docs_out,
+                                   *answer_out],
                           api_name="admin_logout", api_visibility="undocumented")
+
+        def save_answer(mode: str | None, url: str, model: str, key: str, clear_key: bool, timeout: float | None,
+                        token: str) -> tuple[Any, ...]:
+            result = admin.set_answer_settings(token, mode, url, model, key, timeout, clear_key=bool(clear_key))
+            if result.ok or not admin.is_admin(token):
+                return (*self.answer_form(token)[:-1], _status(result), *self.gate(token))
+            # invalid input: the form keeps what was typed (the key too: it is not sent back, only left alone)
+            return (*(gr.skip() for _ in answer_in), _status(result), *self.gate(token))
+
+        self.answer_save.click(save_answer, inputs=[*answer_in, self.token], outputs=[*answer_out, *gate_out],
+                               api_name="admin_answer_settings", api_visibility="undocumented",
+                               concurrency_limit=1, concurrency_id="admin-settings")
+
+        def test_answer(mode: str | None, url: str, model: str, key: str, clear_key: bool, timeout: float | None,
+                        token: str) -> tuple[Any, ...]:
+            result = admin.test_answer_settings(token, mode, url, model, key, timeout, clear_key=bool(clear_key))
+            return (_status(result), *self.gate(token))
+
+        self.answer_test.click(test_answer, inputs=[*answer_in, self.token], outputs=[self.answer_msg, *gate_out],
+                               api_name="admin_answer_test", api_visibility="undocumented",
+                               concurrency_limit=1, concurrency_id="admin-probe", show_progress_on=[self.answer_msg])
 
         def after(result: ActionResult, token: str, coll: str) -> tuple[Any, ...]:
             public_values = public_refresh(coll) if result.changed else tuple(gr.skip() for _ in public)
@@ -515,35 +676,87 @@ def build_app(qa: QA, settings: Settings, pool: QAPool | None = None) -> gr.Bloc
             return _empty(MSG_DOCS_ERROR)
 
     def respond(message: str, history: list[dict[str, Any]] | None, year: str, only_doc: bool,
-                current_doc: str, collection: str) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+                current_doc: str, collection: str) -> Iterator[tuple[Any, ...]]:
+        """The chat turn, streamed: (textbox, chat, 发送, 停止) after each step. The earlier turns make a
+        follow-up standalone (shown as "已理解为：…"); generated tokens show as they come; the final, checked
+        answer replaces them, with its citations and any notice (time-out, dropped sentences, fallback)."""
         history = list(history or [])
+        past = chat_pairs(history)
         message = message or ""
         if message.strip():
             history.append(_user(message))
+        keep = (gr.skip(), gr.skip())
         chosen = qa_for(collection)
         if chosen is None:
             history.append(_bot(f'<div class="sq-answer sq-refused">{esc(MSG_UNKNOWN_COLLECTION)}</div>'))
-            yield "", history
+            yield "", history, *keep
             return
         if only_doc and not current_doc:
             history.append(_bot(f'<div class="sq-answer sq-refused">{esc(MSG_NO_DOC_OPEN)}</div>'))
-            yield "", history
+            yield "", history, *keep
             return
-        history.append(_bot(f'<div class="sq-answer sq-refused">{esc(MSG_WORKING)}</div>'))
-        yield "", history
+        history.append(_bot(render_streaming("")))
+        # while it runs: 发送 off (Enter is ignored too: trigger_mode="once"), 停止 on; `idle` undoes this
+        yield "", history, gr.Button(interactive=False), gr.Button(interactive=True)
         where: dict[str, str] = {}
         if year and year != ALL_YEARS:
             where["year"] = year
         if only_doc and current_doc:
             where["doc"] = current_doc
+        notes: list[str] = []
+        text = ""
+        answer: Answer | None = None
+        events = chosen.ask_stream(message, past, k=top_k, where=where or None)
         try:
-            answer = chosen.ask(message, k=top_k, where=where or None)
-            content = render_answer(answer)
+            shown = time.monotonic()
+            for event in events:
+                kind = event.get("type")
+                if kind == "rewrite":
+                    notes.insert(0, NOTE_REWRITE.format(q=event.get("question", "")))
+                elif kind == "notice":
+                    if event.get("text") and event["text"] not in notes:
+                        notes.append(str(event["text"]))
+                    continue
+                elif kind == "token":
+                    text += str(event.get("text") or "")
+                    if time.monotonic() - shown < STREAM_EVERY_S:
+                        continue
+                elif kind == "answer":
+                    answer = event.get("answer")
+                    continue
+                else:
+                    continue
+                history[-1] = _bot(render_streaming(text, notes))
+                yield "", history, *keep
+                shown = time.monotonic()
+            if not isinstance(answer, Answer):
+                raise RuntimeError("the answer stream ended without an answer")
+            content = render_notes(notes) + render_answer(answer)
         except Exception:
             log.exception("answering failed")
             content = f'<div class="sq-answer sq-refused">{esc(MSG_ERROR)}</div>'
+        finally:
+            # 停止 etc. (Gradio closes this generator): close the answer stream now, not when collected
+            close = getattr(events, "close", None)
+            if close is not None:
+                close()
         history[-1] = _bot(content)
-        yield "", history
+        yield "", history, *keep
+
+    def idle() -> tuple[Any, Any]:
+        """After a turn, finished or stopped: 发送 on, 停止 off."""
+        return gr.Button(interactive=True), gr.Button(interactive=False)
+
+    def stopped(history: list[dict[str, Any]] | None) -> Any:
+        """停止: the message being written keeps what was shown, plus MSG_STOPPED (nothing to do otherwise)."""
+        history = list(history or [])
+        if not history or history[-1].get("role") != "assistant":
+            return gr.skip()
+        content = render_stopped(_message_text(history[-1]))
+        if content is None:
+            return gr.skip()
+        history[-1] = _bot(content)
+        return history
 
     def open_document(collection: str, evt: gr.EventData) -> tuple[str, str]:
         data = evt._data if isinstance(evt._data, dict) else {}
@@ -587,6 +800,8 @@ def build_app(qa: QA, settings: Settings, pool: QAPool | None = None) -> gr.Bloc
                             )
                             send = gr.Button(LABEL_SEND, variant="primary", scale=1, min_width=80,
                                              elem_id="sq-send")
+                            stop = gr.Button(LABEL_STOP, variant="stop", scale=1, min_width=80,
+                                             interactive=False, elem_id="sq-stop")
                             clear = gr.Button(LABEL_CLEAR, variant="secondary", scale=1, min_width=80)
                         with gr.Row(equal_height=True):
                             year = gr.Dropdown(choices=year_choices(default), value=ALL_YEARS,
@@ -603,17 +818,19 @@ def build_app(qa: QA, settings: Settings, pool: QAPool | None = None) -> gr.Bloc
             with gr.Column(scale=2, min_width=360):
                 viewer = gr.HTML(_empty(VIEWER_EMPTY), elem_id="sq-viewer", js_on_load=VIEWER_JS)
 
-        submit_args: dict[str, Any] = {
-            "fn": respond,
-            "inputs": [question, chatbot, year, only_doc, current_doc, collection],
-            "outputs": [question, chatbot],
-            "api_visibility": "private",
+        asking = gr.on(
+            [question.submit, send.click], respond,
+            inputs=[question, chatbot, year, only_doc, current_doc, collection],
+            outputs=[question, chatbot, send, stop],
+            api_visibility="private", trigger_mode="once",
             # answering only reads; several questions run at once, sharing one limit
-            "concurrency_limit": ASK_CONCURRENCY,
-            "concurrency_id": "ask",
-        }
-        question.submit(**submit_args)
-        send.click(**submit_args)
+            concurrency_limit=ASK_CONCURRENCY, concurrency_id="ask",
+        )
+        # also runs when the turn is cancelled (停止, 清空对话, another collection)
+        asking.then(idle, outputs=[send, stop], api_visibility="private", concurrency_limit=None)
+        # the cancel goes out as the click happens; `stopped` gets the chat as it was shown at that moment
+        stop.click(stopped, inputs=[chatbot], outputs=[chatbot], cancels=[asking], api_visibility="private",
+                   concurrency_limit=None)
 
         def ask(question: str, collection: str = "", year: str = "") -> dict[str, Any]:
             """Answer a question from the archive: the answer with [n] markers, whether it was refused, and
@@ -629,7 +846,7 @@ def build_app(qa: QA, settings: Settings, pool: QAPool | None = None) -> gr.Bloc
             return answer.to_dict()
 
         gr.api(ask, api_name="ask", concurrency_limit=ASK_CONCURRENCY, concurrency_id="ask")
-        clear.click(lambda: [], outputs=chatbot, api_visibility="private")
+        clear.click(lambda: [], outputs=chatbot, cancels=[asking], api_visibility="private")
         # other read-only events: a few at once, in their own group so questions never wait for them
         read: dict[str, Any] = {"api_visibility": "private", "concurrency_limit": ASK_CONCURRENCY,
                                 "concurrency_id": "read"}
@@ -658,7 +875,7 @@ def build_app(qa: QA, settings: Settings, pool: QAPool | None = None) -> gr.Bloc
             return values
 
         switch_in: list[Any] = [collection] + ([admin_tab.token] if admin_tab is not None else [])
-        collection.change(switch, inputs=switch_in, outputs=switch_out, **read)
+        collection.change(switch, inputs=switch_in, outputs=switch_out, cancels=[asking], **read)
     # a hard cap for Gradio's (unauthenticated) upload route; see `launch`
     demo._sq_max_file_size = f"{2 * settings.max_upload_mb}mb"  # type: ignore[attr-defined]
     return demo

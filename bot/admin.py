@@ -1,4 +1,5 @@
-"""Administration behind the app's 管理 tab: login sessions, uploads, re-indexing, removal, collections.
+"""Administration behind the app's 管理 tab: login sessions, uploads, re-indexing, removal, collections,
+and the answering settings (answer mode, model server, key, time limit) of the running server.
 
 The app only wires widgets to these methods. Every action takes the caller's session token and checks
 it here, on the server, before doing anything: hiding the tab is never the protection. With no admin
@@ -8,14 +9,21 @@ Uploads are copied into `settings.upload_dir / <collection>/` under a sanitised 
 staged in a hidden folder while they are indexed and moved into place only when indexing succeeded, so
 a failed upload leaves neither a file nor a changed document behind. All writes are serialised by one
 lock; readers (the chat) keep working on the same `Archive` objects meanwhile.
+
+Answering settings changed here replace the settings object of every pooled QA (`model_copy(update=...)`)
+and apply to the next question; they live in this process only (a restart reads the settings file again).
+The API key is write-only: nothing here returns it, only whether one is set.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import importlib.util
 import logging
+import math
 import os
+import queue
 import re
 import secrets
 import shutil
@@ -25,7 +33,12 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
+from pydantic import SecretStr
+
+from bot import llm
 from bot.qa import QA
 from ingest import discover
 from ingest.model import IngestError
@@ -82,6 +95,43 @@ STATUS_LABELS = {"indexed": "已索引", "unchanged": "未变化", "failed": "�
 REPORT_HEADERS = ["文件", "状态", "段落数", "说明"]
 DOC_HEADERS = ["标题", "日期", "段落数", "文档编号"]
 
+# --- answering settings ---
+ANSWER_MODES = {"extractive": "摘录", "llamacpp": "本地模型", "openai": "OpenAI 兼容服务"}
+MIN_TIMEOUT_S = 1.0
+MAX_TIMEOUT_S = 600.0
+MAX_URL_CHARS = 500
+MAX_MODEL_CHARS = 200
+MAX_KEY_CHARS = 1000
+PROBE_TIMEOUT_S = 20.0  # 测试连接 waits at most this long for a reply (or the time limit entered, if shorter)
+PROBE_LOAD_S = 120.0  # ...after at most this long for the client or local model to load (imports take seconds)
+PROBE_PROMPT = "请只回复一个字：好"
+MSG_RUNTIME_ONLY = "仅对当前运行的服务生效，重启后恢复为配置文件中的设置。"
+MSG_BAD_MODE = "未知的回答方式“{mode}”，请选择：摘录、本地模型或 OpenAI 兼容服务。"
+MSG_BAD_URL = "服务地址必须以 http:// 或 https:// 开头并包含主机名，例如 http://127.0.0.1:8080/v1。"
+MSG_URL_TOO_LONG = "服务地址太长（超过 {n} 个字符）。"
+MSG_URL_CREDENTIALS = "服务地址中不要包含用户名或密码，密钥请填在“API 密钥”一栏。"
+MSG_NEED_URL = "选择“OpenAI 兼容服务”时必须填写服务地址，例如 http://127.0.0.1:8080/v1。"
+MSG_BAD_MODEL = "模型名称不能包含控制字符，长度不超过 {n} 个字符。"
+MSG_BAD_KEY = "API 密钥不能包含空格或控制字符，长度不超过 {n} 个字符。"
+MSG_NEED_TIMEOUT = "请填写时间限制（秒）。"
+MSG_BAD_TIMEOUT = "时间限制必须是 {lo:g} 到 {hi:g} 之间的秒数。"
+MSG_NO_OPENAI = "未安装 langchain-openai，无法使用 OpenAI 兼容服务。" + llm.INSTALL_HINT
+MSG_NO_LLAMACPP = "未安装 llama-cpp-python 或 langchain-community，无法使用本地模型。" + llm.INSTALL_HINT
+MSG_ANSWER_NOW = "当前生效的回答设置：\n{summary}"
+MSG_ANSWER_SAVED = "已保存。之后提出的新问题按以下设置回答（{note}）：\n{summary}"
+MSG_PROBE_EXTRACTIVE = "摘录方式不使用模型，不需要测试连接。"
+MSG_PROBE_OK = "测试成功：{name}在 {s:.1f} 秒内开始回复。（测试不会保存设置。）"
+MSG_PROBE_FAILED = "测试失败：{reason}"
+MSG_PROBE_TIMEOUT = "模型在 {s:g} 秒内没有回复（服务可能正忙，或模型在这台机器上太慢）。"
+MSG_PROBE_CONNECT = "无法连接到 {url}（服务没有运行、地址或端口不对，或被防火墙拦截）。"
+MSG_PROBE_AUTH = "服务拒绝了请求（HTTP {code}），请检查 API 密钥。"
+MSG_PROBE_NOT_FOUND = "服务返回 HTTP 404：请检查服务地址（通常以 /v1 结尾）和模型名称。"
+MSG_PROBE_HTTP = "服务返回错误（HTTP {code}）。"
+MSG_PROBE_ERROR = "{kind}：{detail}"
+KEY_SET = "已设置"
+KEY_UNSET = "未设置"
+PACKAGED_MODEL = "随软件提供的 Qwen2.5-Coder-1.5B"
+
 ProgressFn = Callable[[Progress], None]
 
 # Windows-reserved and shell-troublesome characters; path separators are handled before this.
@@ -102,6 +152,7 @@ class ActionResult:
     message: str
     rows: list[list[object]] = field(default_factory=list)
     changed: bool = False
+    answer: AnswerView | None = None  # the answering settings in effect (answer-settings actions only)
 
 
 # --- names ---
@@ -185,6 +236,198 @@ def _inside(path: Path, folder: Path) -> bool:
     return True
 
 
+# --- answering settings ---
+@dataclass(frozen=True)
+class AnswerView:
+    """The answering settings as the admin tab shows them: whether an API key is set, never the key."""
+
+    mode: str
+    base_url: str
+    model: str
+    key_set: bool
+    timeout_s: float
+    model_path: str  # llamacpp: llm_model_path, "" for the packaged model (not editable in the tab)
+
+    @classmethod
+    def of(cls, settings: Settings) -> AnswerView:
+        return cls(mode=settings.answer_mode, base_url=settings.llm_base_url, model=settings.llm_model,
+                   key_set=bool(settings.llm_api_key.get_secret_value()), timeout_s=float(settings.llm_timeout_s),
+                   model_path=settings.llm_model_path)
+
+    def summary(self) -> str:
+        """One Chinese line per setting."""
+        lines = [f"回答方式：{ANSWER_MODES.get(self.mode, self.mode)}"]
+        if self.mode == "extractive":
+            lines[0] += "（直接摘录资料原文，不使用模型）"
+        if self.mode == "llamacpp":
+            lines.append(f"模型文件：{self.model_path or PACKAGED_MODEL}")
+        else:
+            lines.append(f"服务地址：{self.base_url or '（未填写）'}")
+            lines.append(f"模型名称：{self.model or '（未填写，使用服务的默认模型）'}")
+            lines.append(f"API 密钥：{KEY_SET if self.key_set else KEY_UNSET}")
+        lines.append(f"时间限制：{self.timeout_s:g} 秒")
+        return "\n".join(lines)
+
+
+def _has_controls(text: str) -> bool:
+    return any(unicodedata.category(ch).startswith(("C", "Zl", "Zp")) for ch in text)
+
+
+def check_base_url(url: str) -> str:
+    """"" when `url` (already stripped; may be empty) is usable as the model server's address, else why not."""
+    if not url:
+        return ""
+    if len(url) > MAX_URL_CHARS:
+        return MSG_URL_TOO_LONG.format(n=MAX_URL_CHARS)
+    if _has_controls(url) or any(ch.isspace() for ch in url):
+        return MSG_BAD_URL
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        return MSG_BAD_URL
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return MSG_BAD_URL
+    if parts.username is not None or parts.password is not None:
+        return MSG_URL_CREDENTIALS
+    return ""
+
+
+def parse_timeout(value: object) -> tuple[float, str]:
+    """(seconds, "") for a time limit within [MIN_TIMEOUT_S, MAX_TIMEOUT_S], else (0, why not)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return 0.0, MSG_NEED_TIMEOUT
+    bad = MSG_BAD_TIMEOUT.format(lo=MIN_TIMEOUT_S, hi=MAX_TIMEOUT_S)
+    if isinstance(value, bool):
+        return 0.0, bad
+    try:
+        seconds = float(str(value).strip()) if isinstance(value, str) else float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 0.0, bad
+    if not math.isfinite(seconds) or not MIN_TIMEOUT_S <= seconds <= MAX_TIMEOUT_S:
+        return 0.0, bad
+    return seconds, ""
+
+
+def _installed(*modules: str) -> bool:
+    try:
+        return all(importlib.util.find_spec(m) is not None for m in modules)
+    except (ImportError, ValueError):
+        return False
+
+
+def local_model_problem(settings: Settings) -> str:
+    """"" when llama.cpp and its model are there for `answer_mode=llamacpp`, else the Chinese reason.
+
+    Cheap: looks for the packages and the model file (or the packaged model's parts); neither loads the
+    model nor joins the parts (the first question does that)."""
+    if not _installed("llama_cpp", "langchain_community"):
+        return MSG_NO_LLAMACPP
+    try:
+        if settings.llm_model_path:
+            llm.model_path(settings)  # only checks that the file exists
+        elif not (Path(settings.model_cache) / llm.MODEL_FILE).is_file():
+            llm.part_files()
+    except llm.LLMUnavailable as e:
+        return str(e)
+    return ""
+
+
+def check_answer_settings(current: Settings, mode: object, base_url: object, model: object, api_key: object,
+                          timeout_s: object, clear_key: bool = False) -> tuple[dict[str, Any], str]:
+    """(update for `Settings.model_copy`, "") for valid form values, else ({}, the Chinese reason).
+
+    An empty `api_key` keeps the key in effect (the form never shows it); `clear_key` removes it unless a
+    new key is given. The mode's requirements are checked too: a server address for openai, llama.cpp and
+    a model for llamacpp."""
+    mode = str(mode or "").strip()
+    if mode not in ANSWER_MODES:
+        return {}, MSG_BAD_MODE.format(mode=mode[:40])
+    url = str(base_url or "").strip()
+    error = check_base_url(url)
+    if error:
+        return {}, error
+    name = str(model or "").strip()
+    if len(name) > MAX_MODEL_CHARS or _has_controls(name):
+        return {}, MSG_BAD_MODEL.format(n=MAX_MODEL_CHARS)
+    key = str(api_key or "").strip()
+    if len(key) > MAX_KEY_CHARS or _has_controls(key) or any(ch.isspace() for ch in key):
+        return {}, MSG_BAD_KEY.format(n=MAX_KEY_CHARS)
+    seconds, error = parse_timeout(timeout_s)
+    if error:
+        return {}, error
+    update: dict[str, Any] = {"answer_mode": mode, "llm_base_url": url, "llm_model": name,
+                              "llm_timeout_s": seconds}
+    if key:
+        update["llm_api_key"] = SecretStr(key)
+    elif clear_key:
+        update["llm_api_key"] = SecretStr("")
+    if mode == "openai":
+        if not url:
+            return {}, MSG_NEED_URL
+        if not _installed("langchain_openai"):
+            return {}, MSG_NO_OPENAI
+    elif mode == "llamacpp":
+        error = local_model_problem(current.model_copy(update=update))
+        if error:
+            return {}, error
+    return update, ""
+
+
+def _probe_reason(error: BaseException, settings: Settings, limit_s: float) -> str:
+    """A failed 测试连接 in Chinese, without the API key. Client errors are told apart by their classes'
+    names (openai's, httpx's and LangChain's wrappers of them), so none of those packages is imported here."""
+    kinds = {c.__name__ for c in type(error).__mro__}
+    if isinstance(error, TimeoutError) or kinds & {"APITimeoutError", "ModelTimeoutError", "TimeoutException"}:
+        return MSG_PROBE_TIMEOUT.format(s=limit_s)
+    if isinstance(error, llm.LLMUnavailable):
+        return str(error)
+    code = getattr(error, "status_code", None)
+    if isinstance(code, int):
+        if code in (401, 403):
+            return MSG_PROBE_AUTH.format(code=code)
+        return MSG_PROBE_NOT_FOUND if code == 404 else MSG_PROBE_HTTP.format(code=code)
+    if kinds & {"APIConnectionError", "ModelConnectionError", "ConnectError"} or isinstance(error, ConnectionError):
+        return MSG_PROBE_CONNECT.format(url=settings.llm_base_url)
+    detail = str(error)[:200]
+    key = settings.llm_api_key.get_secret_value()
+    if key:
+        detail = detail.replace(key, "***")
+    return MSG_PROBE_ERROR.format(kind=type(error).__name__, detail=detail)
+
+
+def probe_model(settings: Settings, limit_s: float, load_s: float = PROBE_LOAD_S) -> tuple[bool, str]:
+    """Send one tiny prompt to the model `settings` name and wait at most `limit_s` for its first words,
+    counted from when the model is ready (loading it, or importing its client, may take up to `load_s` more,
+    as it does before a first question). (True, "") on an answer, else (False, the Chinese reason). The
+    model stops as soon as it has answered or the limit has passed."""
+    outcome: queue.Queue[BaseException | None] = queue.Queue()
+
+    def run() -> None:
+        try:
+            chat = llm.build_chat_model(settings)
+            if chat is not None:
+                stream = llm.stream_with_deadline(chat.model, [("human", PROBE_PROMPT)], limit_s, chat.lock)
+                try:
+                    next(stream, None)
+                finally:
+                    stream.close()
+            outcome.put(None)
+        except BaseException as e:  # noqa: BLE001 - reported to the caller
+            outcome.put(e)
+
+    threading.Thread(target=run, name="speechqa-probe", daemon=True).start()
+    try:
+        error = outcome.get(timeout=load_s + limit_s + 0.5)
+    except queue.Empty:
+        error = TimeoutError()
+    if error is None:
+        return True, ""
+    if not isinstance(error, TimeoutError | llm.LLMUnavailable):
+        log.warning("answer model test failed: %s", type(error).__name__)
+    return False, _probe_reason(error, settings, limit_s)
+
+
 # --- sessions ---
 class Sessions:
     """Login tokens issued by the server. A token is valid until it expires or is revoked."""
@@ -230,9 +473,10 @@ class QAPool:
     def __init__(self, settings: Settings, default: QA | None = None,
                  factory: Callable[[str], QA] | None = None) -> None:
         self.settings = settings
-        self._factory = factory or (lambda name: QA(settings, collection=name))
+        self._factory = factory or (lambda name: QA(self.settings, collection=name))
         self._lock = threading.Lock()
         self._qas: dict[str, QA] = {}
+        self._overrides: dict[str, Any] = {}  # settings changed at runtime: applied to QAs created later too
         if default is None:
             default = self._factory(settings.collection)
         self.default_name = default.archive.collection
@@ -265,12 +509,26 @@ class QAPool:
             raise UnknownCollection(name)
         with self._lock:
             if name not in self._qas:
-                self._qas[name] = self._factory(name)
+                created = self._factory(name)
+                if self._overrides:
+                    created.settings = created.settings.model_copy(update=self._overrides)
+                self._qas[name] = created
             return self._qas[name]
 
     def create(self, name: str) -> None:
         with self._lock:
             self._created.add(name)
+
+    def update_settings(self, update: dict[str, Any]) -> Settings:
+        """Replace the settings of every QA (and of those created later) by a copy with `update` applied;
+        questions asked from now on use them. Only fields read per question (the answering ones) may be
+        changed this way: archives and retrievers keep the settings they were built with."""
+        with self._lock:
+            self._overrides.update(update)
+            self.settings = self.settings.model_copy(update=update)
+            for qa in self._qas.values():
+                qa.settings = qa.settings.model_copy(update=update)
+            return self.settings
 
 
 # --- administration ---
@@ -284,6 +542,7 @@ class Admin:
         self.fail_delay_s = fail_delay_s
         self.sessions = sessions or Sessions()
         self.write_lock = threading.Lock()
+        self.settings_lock = threading.Lock()  # not the write lock: a long re-index must not block a mode change
         self.upload_root = Path(settings.uploads)
 
     @property
@@ -328,6 +587,16 @@ class Admin:
     def _qa(self, collection: str | None) -> QA:
         return self.pool.get(collection)
 
+    def _authorized(self, token: str | None, collection: str | None) -> QA | ActionResult:
+        """The collection's QA for a valid admin session, else the refusal to return (checked on the server)."""
+        refused = self.refusal(token)
+        if refused:
+            return ActionResult(False, refused)
+        try:
+            return self._qa(collection)
+        except UnknownCollection:
+            return ActionResult(False, MSG_UNKNOWN_COLLECTION.format(name=collection))
+
     def upload_folder(self, collection: str) -> Path:
         folder = self.upload_root / collection_folder_name(collection)
         if not _inside(folder, self.upload_root):  # cannot happen with a sanitised name; checked anyway
@@ -337,13 +606,9 @@ class Admin:
     # --- reading ---
     def documents(self, token: str | None, collection: str | None) -> ActionResult:
         """Title, date, passages, doc_id of every document, newest first."""
-        refused = self.refusal(token)
-        if refused:
-            return ActionResult(False, refused)
-        try:
-            qa = self._qa(collection)
-        except UnknownCollection:
-            return ActionResult(False, MSG_UNKNOWN_COLLECTION.format(name=collection))
+        qa = self._authorized(token, collection)
+        if isinstance(qa, ActionResult):
+            return qa
         docs = sorted(qa.archive.documents(), key=lambda d: (d.date or "", d.title or "", d.doc_id), reverse=True)
         rows: list[list[object]] = [[d.title or d.doc_id, d.date or "", d.n_passages, d.doc_id] for d in docs]
         return ActionResult(True, MSG_DOCS.format(name=qa.archive.collection, n=len(rows)), rows)
@@ -353,13 +618,9 @@ class Admin:
                progress: ProgressFn | None = None) -> ActionResult:
         """Validate, save and index uploaded files. An item is a path (its name is the uploaded name) or
         (path, uploaded name)."""
-        refused = self.refusal(token)
-        if refused:
-            return ActionResult(False, refused)
-        try:
-            qa = self._qa(collection)
-        except UnknownCollection:
-            return ActionResult(False, MSG_UNKNOWN_COLLECTION.format(name=collection))
+        qa = self._authorized(token, collection)
+        if isinstance(qa, ActionResult):
+            return qa
         items = [(Path(f[0]), str(f[1])) if isinstance(f, tuple) else (Path(f), Path(f).name) for f in files or []]
         if not items:
             return ActionResult(False, MSG_NO_FILES)
@@ -465,13 +726,9 @@ class Admin:
     def reindex(self, token: str | None, collection: str | None, folder: str | None, sync: bool = False,
                 progress: ProgressFn | None = None) -> ActionResult:
         """Index a server-side folder (or file) incrementally; with `sync`, remove documents no longer in it."""
-        refused = self.refusal(token)
-        if refused:
-            return ActionResult(False, refused)
-        try:
-            qa = self._qa(collection)
-        except UnknownCollection:
-            return ActionResult(False, MSG_UNKNOWN_COLLECTION.format(name=collection))
+        qa = self._authorized(token, collection)
+        if isinstance(qa, ActionResult):
+            return qa
         text = _drop_controls(str(folder or "")).strip().strip("\"'").strip()
         if not text:
             return ActionResult(False, MSG_NO_FOLDER)
@@ -513,13 +770,9 @@ class Admin:
 
     def remove(self, token: str | None, collection: str | None, doc_id: str | None) -> ActionResult:
         """Remove one document (and its uploaded file, if it was uploaded); it is never cited again."""
-        refused = self.refusal(token)
-        if refused:
-            return ActionResult(False, refused)
-        try:
-            qa = self._qa(collection)
-        except UnknownCollection:
-            return ActionResult(False, MSG_UNKNOWN_COLLECTION.format(name=collection))
+        qa = self._authorized(token, collection)
+        if isinstance(qa, ActionResult):
+            return qa
         doc_id = str(doc_id or "").strip()
         if not doc_id:
             return ActionResult(False, MSG_NO_DOC)
@@ -552,3 +805,54 @@ class Admin:
             self.pool.create(name)
         log.info("admin created collection %s", name)
         return ActionResult(True, MSG_COLLECTION_CREATED.format(name=name), changed=True)
+
+    # --- answering settings ---
+    def answer_settings(self, token: str | None) -> ActionResult:
+        """The answering settings in effect (the API key only as set / not set)."""
+        refused = self.refusal(token)
+        if refused:
+            return ActionResult(False, refused)
+        view = AnswerView.of(self.settings)
+        return ActionResult(True, MSG_ANSWER_NOW.format(summary=view.summary()), answer=view)
+
+    def set_answer_settings(self, token: str | None, mode: object, base_url: object, model: object,
+                            api_key: object, timeout_s: object, clear_key: bool = False) -> ActionResult:
+        """Check and apply new answering settings to every collection's QA, for the questions asked from
+        now on, in this process only. An empty `api_key` keeps the current key; `clear_key` removes it."""
+        refused = self.refusal(token)
+        if refused:
+            return ActionResult(False, refused)
+        with self.settings_lock:
+            update, error = check_answer_settings(self.settings, mode, base_url, model, api_key, timeout_s,
+                                                  clear_key)
+            if error:
+                return ActionResult(False, error, answer=AnswerView.of(self.settings))
+            self.settings = self.settings.model_copy(update=update)
+            self.pool.update_settings(update)
+            llm.release_models(self.settings)
+            view = AnswerView.of(self.settings)
+        log.info("admin changed the answering settings: mode=%s base_url=%s model=%s key=%s timeout=%gs",
+                 view.mode, view.base_url, view.model, "set" if view.key_set else "unset", view.timeout_s)
+        return ActionResult(True, MSG_ANSWER_SAVED.format(note=MSG_RUNTIME_ONLY.rstrip("。"), summary=view.summary()),
+                            changed=True, answer=view)
+
+    def test_answer_settings(self, token: str | None, mode: object, base_url: object, model: object,
+                             api_key: object, timeout_s: object, clear_key: bool = False) -> ActionResult:
+        """测试连接: check the form's values as `set_answer_settings` does, then send the model one tiny
+        prompt under a short time limit. Nothing is saved."""
+        refused = self.refusal(token)
+        if refused:
+            return ActionResult(False, refused)
+        update, error = check_answer_settings(self.settings, mode, base_url, model, api_key, timeout_s, clear_key)
+        if error:
+            return ActionResult(False, error)
+        if update["answer_mode"] == "extractive":
+            return ActionResult(True, MSG_PROBE_EXTRACTIVE)
+        limit = min(float(update["llm_timeout_s"]), PROBE_TIMEOUT_S)
+        candidate = self.settings.model_copy(update={**update, "llm_timeout_s": limit})
+        t0 = time.perf_counter()
+        ok, reason = probe_model(candidate, limit)
+        if not ok:
+            return ActionResult(False, MSG_PROBE_FAILED.format(reason=reason))
+        name = ANSWER_MODES[candidate.answer_mode]
+        return ActionResult(True, MSG_PROBE_OK.format(name=name, s=time.perf_counter() - t0))

@@ -127,6 +127,12 @@ def build_answer_chain(model: Any) -> Runnable[dict[str, str], str]:
     return PROMPT | model | StrOutputParser()
 
 
+def build_streaming_chain(model: Any) -> Runnable[dict[str, str], Any]:
+    """prompt | model, streamed as message chunks. No output parser at the end: closing a parser's stream
+    makes LangChain read the model's output to its end, so a stop or a time limit would not stop the model."""
+    return PROMPT | model
+
+
 class ArchiveRetriever(BaseRetriever):
     """LangChain retriever over `QA`'s hybrid retrieval. With `apply_refusal`, a question the refusal rule
     turns down gets no documents. Each document's metadata holds its Citation fields (n, doc_id, title…)."""
@@ -212,7 +218,7 @@ def stream_generated(qa: QA, base: Answer, chat: llm_mod.ChatModel,
     notice = ""
     failed = False
     try:
-        for token in llm_mod.stream_with_deadline(build_answer_chain(chat.model), inputs, timeout, chat.lock):
+        for token in llm_mod.stream_with_deadline(build_streaming_chain(chat.model), inputs, timeout, chat.lock):
             if first is None:
                 first = (time.perf_counter() - t0) * 1000
             parts.append(token)

@@ -136,6 +136,18 @@ _local_models: dict[tuple[str, int], ChatModel] = {}
 _local_lock = threading.Lock()
 
 
+def release_models(settings: Settings) -> None:
+    """Drop the cached local models that `settings` no longer uses, so a model built for old settings is
+    never handed out again and its memory is freed (a question still using one keeps its own reference)."""
+    keep = ""
+    if settings.answer_mode == "llamacpp":
+        keep = (str(Path(settings.llm_model_path).expanduser()) if settings.llm_model_path
+                else str(Path(settings.model_cache) / MODEL_FILE))
+    with _local_lock:
+        for key in [k for k in _local_models if k[0] != keep]:
+            del _local_models[key]
+
+
 def build_chat_model(settings: Settings, max_tokens: int | None = None) -> ChatModel | None:
     """The chat model `settings.answer_mode` asks for, or None for extractive answers.
 

@@ -14,7 +14,7 @@ from bot.types import Answer, Citation
 from ingest.model import Document
 from speechqa.settings import Settings
 from vectorstore.archive import Archive
-from vectorstore.catalog import StoreError
+from vectorstore.catalog import DocRow, StoreError
 from vectorstore.embeddings import ServiceUnavailable
 from vectorstore.query import document_year
 from vectorstore.retrieval import HybridRetriever, Mode, Retrieval
@@ -47,7 +47,12 @@ class QA:
                  mode: Mode = "hybrid") -> Retrieval:
         return self.retriever.search(question, k, where, mode)
 
-    def should_refuse(self, retrieval: Retrieval) -> bool:
+    def doc_rows(self, retrieval: Retrieval) -> dict[str, DocRow | None]:
+        """The catalog row of every document among the hits, read once per question."""
+        cat, coll = self.archive.catalog, self.archive.collection
+        return {d: cat.document(coll, d) for d in dict.fromkeys(h.doc_id for h in retrieval.hits)}
+
+    def should_refuse(self, retrieval: Retrieval, rows: dict[str, DocRow | None] | None = None) -> bool:
         """True when the archive does not hold the answer. Any one of:
         - nothing was found;
         - no top passage's document mentions what the question pins down (a year, "第五次", "十七大");
@@ -59,15 +64,16 @@ class QA:
         top = retrieval.hits[: s.refusal_depth]
         if not top:
             return True
-        rows = [self.archive.catalog.document(self.archive.collection, h.doc_id) for h in top]
-        headings = [f"{r.title} {r.meeting}" if r else "" for r in rows]
+        known = rows if rows is not None else self.doc_rows(retrieval)
+        rows_top = [known.get(h.doc_id) for h in top]
+        headings = [f"{r.title} {r.meeting}" if r else "" for r in rows_top]
         specs = specifics(retrieval.info.text)
         if specs:
             texts = self.retriever.texts() if any(sp.year for sp in specs) else {}
             if not any(
                 all(satisfies(sp, texts.get(h.doc_id, h.text) if sp.year else h.text, head,
                               document_year(r.date, r.title) if r else None) for sp in specs)
-                for h, head, r in zip(top, headings, rows, strict=True)
+                for h, head, r in zip(top, headings, rows_top, strict=True)
             ):
                 return True
         if retrieval.year_support is not None and retrieval.year_support < s.min_year_support:
@@ -90,10 +96,11 @@ class QA:
             ms = {"retrieve": 0.0, "total": (time.perf_counter() - t0) * 1000}
             return Answer(question=q, answer=str(exc), refused=True, error=str(exc), ms=ms)
         ms = {"retrieve": retrieval.ms}
-        if self.should_refuse(retrieval):
+        rows = self.doc_rows(retrieval)
+        if self.should_refuse(retrieval, rows):
             ms["total"] = (time.perf_counter() - t0) * 1000
             return Answer(question=q, answer=REFUSAL, refused=True, ms=ms)
-        citations = self._citations(retrieval)
+        citations = self._citations(retrieval, rows)
         chosen = pick_sentences(q, [c.text for c in citations], self.archive.keyword().idf)
         text = compose(chosen) if chosen else "以下资料可能与问题有关，请查看引文。[1]"
         ms["total"] = (time.perf_counter() - t0) * 1000
@@ -114,10 +121,11 @@ class QA:
         yield from stream_answer(self, question, history, k, where)
         # --- end issue 5 ---
 
-    def _citations(self, retrieval: Retrieval) -> list[Citation]:
+    def _citations(self, retrieval: Retrieval, rows: dict[str, DocRow | None] | None = None) -> list[Citation]:
+        known = rows if rows is not None else self.doc_rows(retrieval)
         out = []
         for n, h in enumerate(retrieval.hits, start=1):
-            row = self.archive.catalog.document(self.archive.collection, h.doc_id)
+            row = known.get(h.doc_id)
             out.append(
                 Citation(
                     n=n, doc_id=h.doc_id, source=h.doc_id, title=row.title if row else h.doc_id,

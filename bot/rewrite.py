@@ -13,7 +13,6 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 
 log = logging.getLogger(__name__)
@@ -132,7 +131,7 @@ def rewrite_question(question: str, history: History | None, chat: Any = None, t
         from bot.llm import stream_with_deadline
 
         try:
-            chain = REWRITE_PROMPT | chat.model | StrOutputParser()
+            chain = REWRITE_PROMPT | chat.model  # no parser: closing its stream would not stop the model
             inputs = {"history": format_history(history), "question": q}
             text = "".join(stream_with_deadline(chain, inputs, timeout_s, chat.lock))
             cleaned = clean_model_rewrite(text, q)

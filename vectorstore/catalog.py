@@ -192,6 +192,15 @@ class Catalog:
             format=r[7], sha256=r[8], page_starts=json.loads(r[9] or "[]"),
         )
 
+    def snapshot(self, collection: str) -> tuple[list[DocRow], dict[str, str]]:
+        """Every visible document's row and cleaned text, read in one statement (one consistent state)."""
+        with self._lock:
+            rows = self._con.execute(
+                f"SELECT {_DOC_COLS}, text FROM documents WHERE collection=? AND state='ok' ORDER BY doc_id",
+                (collection,),
+            ).fetchall()
+        return [DocRow(*r[:-1]) for r in rows], {r[0]: r[-1] for r in rows}
+
     def texts(self, collection: str) -> dict[str, str]:
         with self._lock:
             rows = self._con.execute(
@@ -249,16 +258,19 @@ class Catalog:
             con.execute("DELETE FROM documents WHERE collection=? AND doc_id=?", (collection, doc_id))
             self._bump(con, collection)
 
-    def passages(self, collection: str) -> list[PassageRow]:
-        """All passages of `ok` documents, in a stable order (the keyword index's row order)."""
+    def passages(self, collection: str, tokens: bool = True) -> list[PassageRow]:
+        """All passages of `ok` documents, in a stable order (the keyword index's row order); without their
+        keyword tokens (`tokens=False`: an empty list each) for readers, who need only offsets."""
         with self._lock:
             rows = self._con.execute(
-                'SELECT p.doc_id, p.idx, p.start, p."end", p.section, p.page, p.tokens FROM passages p '
+                f'SELECT p.doc_id, p.idx, p.start, p."end", p.section, p.page, {"p.tokens" if tokens else "NULL"} '
+                "FROM passages p "
                 "JOIN documents d ON d.collection=p.collection AND d.doc_id=p.doc_id "
                 "WHERE p.collection=? AND d.state='ok' ORDER BY p.doc_id, p.idx",
                 (collection,),
             ).fetchall()
-        return [PassageRow(r[0], r[1], r[2], r[3], r[4] or "", r[5] or 0, (r[6] or "").split(" ")) for r in rows]
+        return [PassageRow(r[0], r[1], r[2], r[3], r[4] or "", r[5] or 0, (r[6] or "").split(" ") if tokens else [])
+                for r in rows]
 
     # --- embedding cache: identical passage text is never embedded twice by the same model ---
     def cached_vectors(self, model: str, keys: Iterable[str]) -> dict[str, np.ndarray]:

@@ -18,8 +18,12 @@ from vectorstore.archive import Archive
 from vectorstore.keyword import KeywordIndex, tokenize
 from vectorstore.query import QueryInfo, analyse, document_year, key_terms, years_in
 
-Mode = Literal["hybrid", "keyword", "dense"]
+# "keyword"/"dense": one ranking only, with the year/title focusing and boosts; "bm25"/"vector": the plain
+# component (one ranking, no focusing, no boosts), the baseline every other part is judged against.
+Mode = Literal["hybrid", "keyword", "dense", "bm25", "vector"]
+_PLAIN = {"bm25": "keyword", "vector": "dense"}
 _SENT_END = re.compile(r"[。！？；!?;\n]")
+EXACT_MAX_PASSAGES = 4000  # a filtered dense search over at most this many passages is done exactly, in memory
 
 
 @dataclass
@@ -76,13 +80,13 @@ class HybridRetriever:
     def _docs(self, keyword: KeywordIndex) -> tuple[dict[str, DocMeta], dict[str, str]]:
         with self._lock:
             if self._meta_gen != keyword.generation:
-                rows = self.archive.catalog.documents(self.archive.collection)
+                rows, texts = self.archive.catalog.snapshot(self.archive.collection)
                 self._meta = {
                     r.doc_id: DocMeta(r.doc_id, r.sha256, r.title, document_year(r.date, r.title),
                                      squash(f"{r.title} {r.meeting}"))
                     for r in rows
                 }
-                self._texts = self.archive.catalog.texts(self.archive.collection)
+                self._texts = texts
                 self._meta_gen = keyword.generation
             return self._meta, self._texts
 
@@ -133,14 +137,16 @@ class HybridRetriever:
         t0 = time.perf_counter()
         s = self.settings
         k = k or s.top_k
+        plain_only = mode in _PLAIN
+        mode = _PLAIN.get(mode, mode)  # type: ignore[assignment]
         info = analyse(question)
         keyword = self.archive.keyword()
         metas, texts = self._docs(keyword)
         allowed_docs = self._filter(metas, where)
-        tokens = tokenize(info.expanded)
+        tokens = tokenize(info.text if plain_only else info.expanded)
 
-        titles = self.title_match(info, metas, keyword)
-        focus = self._focus(info, metas, titles, allowed_docs)
+        titles = {} if plain_only else self.title_match(info, metas, keyword)
+        focus = [] if plain_only else self._focus(info, metas, titles, allowed_docs)
         kw_scores: dict[str, float] = {}
         dense_sims: dict[str, float] = {}
         lists: list[tuple[float, list[str]]] = []  # (weight, ranked passage ids)
@@ -160,7 +166,7 @@ class HybridRetriever:
                 lists.append((s.dense_weight, ranked))
                 sides["dense"].append((s.dense_weight, ranked))
 
-        scored = self._fuse(lists, keyword, metas, info, titles)
+        scored = self._fuse(lists, keyword, metas, info if not plain_only else analyse(""), titles)
         hits = self._shape(scored, keyword, texts, k, kw_scores, dense_sims)
         return Retrieval(
             hits, info, tokens, (time.perf_counter() - t0) * 1000,
@@ -239,8 +245,17 @@ class HybridRetriever:
         where = None
         if docs is not None:
             where = {"doc_id": {"$in": sorted(docs)}} if docs else {"doc_id": "\0"}
+        rows = {d: keyword.rows_in(d) for d in docs or ()}
+        if docs is not None and sum(len(ix) for ix in rows.values()) <= EXACT_MAX_PASSAGES:
+            # a few documents (a year, a title, a filter): exact search over their vectors, fetched by id
+            # and cached; Chroma's metadata filter scans the whole collection (150-300 ms at 160k passages)
+            wanted = {d: (metas[d].sha256, [keyword.rows[i].passage_id for i in ix])
+                      for d, ix in rows.items() if d in metas and len(ix)}
+            found = self.archive.dense.query_docs(qvec, wanted, depth)
+        else:
+            found = self.archive.dense.query(qvec, depth, where)
         ranked = []
-        for h in self.archive.dense.query(qvec, depth, where):
+        for h in found:
             meta = metas.get(h.doc_id)
             if meta is None or meta.sha256 != h.sha256 or h.passage_id not in keyword.position:
                 continue  # a document being replaced or removed right now: not citable

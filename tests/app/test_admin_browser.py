@@ -2,11 +2,13 @@
 
 Two servers in-process over one fresh store holding two small demo documents: one with an admin password
 (the tab is there; every admin endpoint checks the session's login on the server), one without (no tab,
-no admin endpoints). Needs Debian's `chromium`; deselect with `-m "not browser"`.
+no admin endpoints). The 回答设置 test switches the running server to an OpenAI-compatible server that
+is not there and back. Needs Debian's `chromium`; deselect with `-m "not browser"`.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 import socket
 from collections.abc import Iterator
@@ -41,7 +43,12 @@ FACT = "青川市2027年计划新建口袋公园４５个，由市园林局负�
 QUESTION = "青川市2027年计划新建多少个口袋公园？由哪个部门负责？"
 LOGIN_REQUIRED = "请先登录管理员账号"
 ADMIN_ENDPOINTS = ("/admin_login", "/admin_logout", "/admin_upload", "/admin_reindex", "/admin_remove",
-                   "/admin_documents", "/admin_create_collection")
+                   "/admin_documents", "/admin_create_collection", "/admin_answer_settings", "/admin_answer_test")
+UNREACHABLE = "http://127.0.0.1:9/v1"  # nothing listens on the discard port
+LLM_KEY = "sk-browser-SECRET-9931"
+ANSWER_QUESTION = "“净美青川”春季行动由哪个部门牵头负责？"
+FALLBACK = "已改为显示从资料中摘录的回答"
+RUNTIME_ONLY = "仅对当前运行的服务生效，重启后恢复为配置文件中的设置"
 
 
 @dataclass
@@ -241,6 +248,8 @@ def test_admin_endpoints_refuse_callers_who_did_not_log_in(admin_server: Server,
         ((str(tmp_path), True, "default"), "/admin_reindex"),  # sync over an empty folder would empty the store
         (("default",), "/admin_documents"),
         (("区政府",), "/admin_create_collection"),
+        (("openai", UNREACHABLE, "qwen", LLM_KEY, False, 5), "/admin_answer_settings"),
+        (("openai", UNREACHABLE, "qwen", LLM_KEY, False, 5), "/admin_answer_test"),
     ]
     for args, api_name in calls:
         out = client.predict(*args, api_name=api_name)
@@ -248,6 +257,7 @@ def test_admin_endpoints_refuse_callers_who_did_not_log_in(admin_server: Server,
         assert victim not in str(out) or api_name == "/admin_remove", "no document list without login"
     assert _doc_ids(admin_server) == before
     assert _uploads(admin_server) == uploads_before
+    assert admin_server.qa.settings.answer_mode == "extractive" and not admin_server.qa.settings.llm_base_url
 
     # a wrong password does not help
     out = client.predict("not-the-password", "default", api_name="/admin_login")
@@ -261,10 +271,99 @@ def test_admin_endpoints_refuse_callers_who_did_not_log_in(admin_server: Server,
     assert LOGIN_REQUIRED in str(client.predict("default", victim, api_name="/admin_remove"))
     assert LOGIN_REQUIRED in str(client.predict([handle_file(str(docx_file))], "default",
                                                 api_name="/admin_upload"))
+    # a logged-in caller sets a key and never gets it back; then the settings are put back
+    try:
+        saved = other.predict("openai", UNREACHABLE, "qwen", LLM_KEY, False, 5, api_name="/admin_answer_settings")
+        assert "已保存" in str(saved) and "API 密钥：已设置" in str(saved) and LLM_KEY not in str(saved)
+        assert admin_server.qa.settings.llm_api_key.get_secret_value() == LLM_KEY
+        assert LOGIN_REQUIRED in str(client.predict("extractive", "", "", "", True, 60,
+                                                    api_name="/admin_answer_settings"))
+        assert admin_server.qa.settings.answer_mode == "openai"
+    finally:
+        back = other.predict("extractive", "", "", "", True, 60, api_name="/admin_answer_settings")
+    assert "已保存" in str(back) and admin_server.qa.settings.answer_mode == "extractive"
+    assert not admin_server.qa.settings.llm_api_key.get_secret_value()
     other.predict(api_name="/admin_logout")
     assert LOGIN_REQUIRED in str(other.predict("default", api_name="/admin_documents"))
     assert _doc_ids(admin_server) == before
     assert _uploads(admin_server) == uploads_before
+
+
+def _login(page: Page, server: Server) -> None:
+    page.goto(server.url)
+    page.get_by_role("tab", name="管理").click()
+    page.locator("#sq-admin-password input, #sq-admin-password textarea").first.fill(PASSWORD)
+    page.locator("#sq-admin-login-btn").click()
+    expect(page.locator("#sq-admin-panel")).to_be_visible()
+
+
+def _restore_extractive(server: Server) -> None:
+    """Whatever happened in the browser, leave the shared server answering extractively."""
+    qa = server.qa
+    if qa.settings.answer_mode != "extractive":
+        qa.settings = qa.settings.model_copy(update={"answer_mode": "extractive"})
+
+
+def test_admin_switches_the_answer_mode_of_the_running_server(admin_server: Server, page: Page) -> None:
+    expected = admin_server.qa.ask(ANSWER_QUESTION, generate=False)
+    assert not expected.refused and "市容处" in expected.answer
+    fragment = re.sub(r"\[\d+\]", "", expected.answer)[:16]
+    _login(page, admin_server)
+    panel = page.locator("#sq-admin-panel")
+    mode = page.locator("#sq-answer-mode")
+    url = page.locator("#sq-llm-url input")
+    key = page.locator("#sq-llm-key input")
+    limit = page.locator("#sq-llm-timeout input")
+    message = page.locator("#sq-answer-msg")
+    save = page.locator("#sq-answer-save")
+    # the settings in effect, the key only as set / not set, and that changes last until a restart
+    expect(panel).to_contain_text(RUNTIME_ONLY)
+    expect(mode.get_by_label("摘录", exact=True)).to_be_checked()
+    expect(message).to_contain_text("回答方式：摘录")
+    expect(message).to_contain_text("API 密钥：未设置")
+    expect(limit).to_have_value("60")
+    try:
+        mode.get_by_label("OpenAI 兼容服务", exact=True).check()
+        url.fill(UNREACHABLE)
+        key.fill(LLM_KEY)
+        limit.fill("0")
+        save.click()  # refused: out of range
+        expect(message).to_contain_text("时间限制必须是 1 到 600 之间的秒数")
+        assert admin_server.qa.settings.answer_mode == "extractive"
+
+        limit.fill("3")
+        save.click()
+        expect(message).to_contain_text("已保存")
+        for text in ("回答方式：OpenAI 兼容服务", f"服务地址：{UNREACHABLE}", "API 密钥：已设置", "时间限制：3 秒",
+                     RUNTIME_ONLY):
+            expect(message).to_contain_text(text)
+        expect(key).to_have_value("")  # the key is not sent back, only whether one is set
+        expect(key).to_have_attribute("placeholder", re.compile("已设置"))
+        assert LLM_KEY not in page.content()
+        settings = admin_server.qa.settings
+        assert (settings.answer_mode, settings.llm_base_url, settings.llm_timeout_s) == ("openai", UNREACHABLE, 3.0)
+        assert settings.llm_api_key.get_secret_value() == LLM_KEY
+
+        # the chat tries the server, cannot reach it, says so in Chinese and shows the extractive answer
+        _ask(page, ANSWER_QUESTION)
+        chat = page.locator("#sq-chat")
+        expect(chat.locator(".sq-note").last).to_contain_text(FALLBACK)
+        expect(chat.locator(".sq-answer").last).to_contain_text(fragment)
+        expect(chat.locator(".sq-cites").last).to_contain_text("局长办公会议纪要")
+
+        # back to extractive: the next answer comes without a notice
+        page.get_by_role("tab", name="管理").click()
+        mode.get_by_label("摘录", exact=True).check()
+        save.click()
+        expect(message).to_contain_text("已保存")
+        expect(message).to_contain_text("回答方式：摘录")
+        assert admin_server.qa.settings.answer_mode == "extractive"
+        _ask(page, ANSWER_QUESTION)
+        expect(chat.locator(".sq-answer")).to_have_count(2)
+        expect(chat.locator(".sq-note")).to_have_count(1)  # only the first answer's
+        expect(chat.locator(".sq-answer").last).to_contain_text(fragment)
+    finally:
+        _restore_extractive(admin_server)
 
 
 def test_without_a_password_there_is_no_admin_tab_and_no_admin_endpoint(plain_server: Server, page: Page) -> None:

@@ -20,7 +20,7 @@ from langchain_core.language_models.chat_models import SimpleChatModel
 from langchain_core.language_models.fake_chat_models import FakeListChatModel, GenericFakeChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 
-from bot import chain, llm, verify
+from bot import chain, llm, rewrite, verify
 from bot.rewrite import looks_like_follow_up, rewrite_question, rewrite_rule, subject
 from bot.types import Citation
 
@@ -477,3 +477,40 @@ def test_empty_follow_up_gets_the_empty_question_message(tmp_path: Path) -> None
     qa = _qa(tmp_path, {"speech.txt": SPEECH})
     events = list(qa.ask_stream("  \x00 ", history=HISTORY))
     assert [e["type"] for e in events] == ["answer"] and events[0]["answer"].error == "请输入问题。"
+
+
+class _Counting(FakeListChatModel):
+    """Streams its answer a character at a time and counts what it has produced."""
+
+    produced: int = 0
+
+    def _stream(self, *args: Any, **kwargs: Any) -> Any:
+        for chunk in super()._stream(*args, **kwargs):
+            self.produced += 1
+            yield chunk
+
+
+@pytest.mark.parametrize("chain_of", [chain.build_streaming_chain, lambda m: rewrite.REWRITE_PROMPT | m])
+def test_closing_the_stream_stops_the_model(chain_of: Any) -> None:
+    model = _Counting(responses=["会" * 200], sleep=0.01)
+    inputs = {"question": "问题", "passages": "资料", "history": ""}
+    stream = llm.stream_with_deadline(chain_of(model), inputs, 30)
+    for i, _ in enumerate(stream):
+        if i == 4:
+            break
+    stream.close()  # what 停止 and the app closing the answer stream do
+    time.sleep(0.5)
+    stopped_at = model.produced
+    time.sleep(0.5)
+    assert model.produced == stopped_at < 50, "the model kept generating after its stream was closed"
+
+
+def test_time_limit_stops_the_model() -> None:
+    model = _Counting(responses=["会" * 200], sleep=0.05)
+    with pytest.raises(TimeoutError):
+        for _ in llm.stream_with_deadline(chain.build_streaming_chain(model), {"question": "问", "passages": "资"}, 0.5):
+            pass
+    time.sleep(0.5)
+    stopped_at = model.produced
+    time.sleep(0.5)
+    assert model.produced == stopped_at < 40

@@ -16,74 +16,25 @@ import contextlib
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import write
+from tests.conftest import ENV, Server, free_port, write
 
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMA = Path(sys.executable).parent / "chroma"
-ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
 NOTICE = "关于城区停车收费调整的通知\n经区政府常务会议研究决定，城区路内停车收费标准调整为每小时{fee}元，自下月起执行，由区城管局负责。\n"
 OTHER = "关于社区食堂建设的通知\n全区年内建成社区食堂二十家，每家补助资金三十五万元，由区民政局负责组织实施。\n"
 NEW = "关于河道治理的通知\n今年完成城区河道清淤十二公里，新建生态护岸八公里，汛期前全部完工。\n"
 PARKING_Q = "城区路内停车收费标准调整为每小时多少元？"
 CANTEEN_Q = "社区食堂每家补助资金多少万元？"
 CJK = re.compile(r"[\u4e00-\u9fff]")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise TimeoutError(url)
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-class Server:
-    """A server process that can be stopped and started again on the same port (and data)."""
-
-    def __init__(self, argv: list[str], health: str) -> None:
-        self.argv, self.health = argv, health
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(self.argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
-        wait_http(self.health, self.proc)
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            stop(self.proc)
 
 
 @pytest.fixture

@@ -9,17 +9,14 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import write
+from tests.conftest import free_port, serving, write
 
 pytestmark = pytest.mark.slow
 
@@ -31,26 +28,6 @@ PARKING_Q = "城区路内停车收费标准调整为每小时多少元？"
 CANTEEN_Q = "社区食堂每家补助资金多少万元？"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_heartbeat(url: str, proc: subprocess.Popen[bytes], timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"chroma run exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
-    raise TimeoutError(f"no heartbeat from {url}")
-
-
 @pytest.fixture(scope="module")
 def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     from vectorstore.chroma_store import DenseStore
@@ -58,20 +35,11 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[st
     path = tmp_path_factory.mktemp("chroma_server")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    log = open(path.parent / f"{path.name}.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen([str(CHROMA), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=log, stderr=subprocess.STDOUT)
+    argv = [str(CHROMA), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)]
     try:
-        wait_heartbeat(url, proc)
-        yield url, path
+        with serving(argv, f"{url}/api/v2/heartbeat", log=path.parent / f"{path.name}.log"):
+            yield url, path
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
         DenseStore.forget_clients()
 
 

@@ -1,0 +1,304 @@
+"""Streamed generated answers in real Chromium: tokens as they come, the checked answer with its citations,
+the 停止 button, the time limit, and follow-up questions made standalone.
+
+The real app over a fresh index of demo/archive, served in-process; the chat model is a test double
+(LangChain's FakeListChatModel, one character per `SLEEP_S`) put in through `bot.llm.build_chat_model`,
+the hook `bot.chain` asks for its model. Its answer is built from passages the demo question retrieves, so
+that the answer check keeps it. The real model has its own test (tests/bot/test_llm_server.py).
+Needs Debian's `chromium`; deselect with `-m "not browser"`.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
+from langchain_core.messages import AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGenerationChunk
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+import app
+from speechqa.settings import Settings
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+REPO = Path(__file__).resolve().parents[2]
+ARCHIVE = REPO / "demo" / "archive"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+]
+ANSWER_TIMEOUT_MS = 90_000
+
+DEMO_QUESTION = "2025年临江区计划整治多少条背街小巷？由哪个部门牵头？"
+DEMO_FACT = "６０条"  # in the meeting minutes the question retrieves
+FOLLOW_UP = "那由哪个部门牵头呢？"
+REWRITTEN = "2025年临江区整治背街小巷由哪个部门牵头？"
+OUT_OF_SCOPE = "量子计算机芯片的制冷温度是多少？"
+REFUSAL = "资料库中没有找到相关内容"
+STREAMING = "#sq-chat .sq-answer.sq-pending:not(.sq-waiting)"  # an answer being written, with text
+SLEEP_S = 0.08  # per character: the double's answer (about 130 characters) takes about 10 s
+TIMEOUT_S = 2.0  # the time limit of the time-out test, far below that
+
+
+class SlowChatModel(FakeListChatModel):
+    """FakeListChatModel that answers the follow-up rewrite prompt at once and remembers the prompts it got."""
+
+    rewrite: str = ""
+    prompts: list[str] = []
+
+    def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+        from bot.rewrite import REWRITE_SYSTEM
+
+        self.prompts.append("\n".join(str(m.content) for m in messages))
+        if messages and str(messages[0].content) == REWRITE_SYSTEM:
+            yield ChatGenerationChunk(message=AIMessageChunk(content=self.rewrite))
+            return
+        yield from super()._stream(messages, stop, run_manager, **kwargs)
+
+
+@dataclass
+class Served:
+    url: str
+    qa: Any  # bot.qa.QA
+    settings: Settings
+    model: SlowChatModel
+    generated: str  # what the double writes, and (checked and kept) the final answer
+    extractive: str  # the answer without a model
+    closed: list[str]  # questions whose answer stream the app closed before its end
+
+
+def _squash(text: str) -> str:
+    return "".join(text.split())
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _sentence(text: str, needle: str) -> str:
+    """The sentence of `text` holding `needle`, without a leading list number ("１．")."""
+    for s in re.findall(r"[^。！？\n]+[。！？]", text):
+        if needle in s:
+            return re.sub(r"^\s*[0-9０-９]+[.．、]\s*", "", s).strip()
+    raise AssertionError(f"no sentence with {needle!r} in {text!r}")
+
+
+def _fake_answer(qa: Any, settings: Settings) -> tuple[str, str]:
+    """(generated, extractive): two sentences of the passages the demo question retrieves, cited [1] and
+    [n], that the answer check keeps whole; and the extractive answer they replace."""
+    from bot import chain, verify
+
+    base = qa.ask(DEMO_QUESTION, k=settings.top_k, generate=False)
+    assert not base.refused and base.citations
+    texts, heads = chain.model_passages(base.citations)
+    first = _sentence(texts[0], "条")  # the notice's first figure sentence, e.g. 首批集中整治背街小巷２０条…
+    n = next(i for i, t in enumerate(texts, start=1) if DEMO_FACT in t)
+    fact = _sentence(texts[n - 1], DEMO_FACT)
+    generated = f"{first.rstrip('。')}[1]。{fact.rstrip('。')}[{n}]。"
+    verdict = verify.check_answer(generated, texts, base.answer, headers=heads, counters=None)
+    assert verdict.path == "generated_kept", verdict
+    assert _squash(generated) != _squash(base.answer)
+    return generated, base.answer
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    from bot import llm as llm_mod
+    from bot.qa import QA
+    from vectorstore.archive import Archive
+
+    settings = Settings(db=tmp_path_factory.mktemp("stream") / "db", answer_mode="openai", llm_timeout_s=60.0)
+    report = Archive(settings).index_paths([ARCHIVE])
+    assert not report.failed, report.summary()
+    qa = QA(settings)
+    generated, extractive = _fake_answer(qa, settings)
+    model = SlowChatModel(responses=[generated], sleep=SLEEP_S, rewrite=REWRITTEN)
+    closed: list[str] = []
+    ask_stream = qa.ask_stream
+
+    def watched(question: str, *args: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        try:
+            yield from ask_stream(question, *args, **kwargs)
+        except GeneratorExit:
+            closed.append(question)
+            raise
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(llm_mod, "build_chat_model", lambda *_a, **_k: llm_mod.ChatModel(model, "openai"))
+        mp.setattr(qa, "ask_stream", watched)
+        demo = app.build_app(qa, settings)
+        port = _free_port()
+        app.launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
+        try:
+            yield Served(f"http://127.0.0.1:{port}/", qa, settings, model, generated, extractive, closed)
+        finally:
+            demo.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium fonts-noto-cjk, or deselect with -m 'not browser'")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
+    pg = context.new_page()
+    pg.set_default_timeout(30_000)
+    try:
+        yield pg
+    finally:
+        context.close()
+
+
+def _ask(page: Page, question: str) -> None:
+    page.get_by_role("textbox", name="问题").fill(question)
+    page.get_by_role("button", name="发送").click()
+
+
+def _streamed_text(page: Page) -> str:
+    """The text of the answer being written ("" while none is)."""
+    pending = page.locator(STREAMING)
+    return _squash(pending.last.inner_text()) if pending.count() else ""
+
+
+def test_tokens_stream_then_the_checked_answer_cites_and_opens_its_documents(served: Served, page: Page) -> None:
+    page.goto(served.url)
+    _ask(page, DEMO_QUESTION)
+    expect(page.get_by_role("button", name="停止")).to_be_enabled()
+    expect(page.get_by_role("button", name="发送")).to_be_disabled()
+
+    # (a) the assistant message grows, a prefix of the model's text at a time, before the final answer
+    full = _squash(served.generated)
+    seen: list[str] = []
+    cites = page.locator("#sq-chat .sq-cites")
+    deadline = time.monotonic() + ANSWER_TIMEOUT_MS / 1000
+    while cites.count() == 0 and time.monotonic() < deadline:
+        text = _streamed_text(page)
+        if text and (not seen or text != seen[-1]):
+            seen.append(text)
+        page.wait_for_timeout(150)
+    partial = [t for t in seen if t != full]
+    assert len(partial) >= 3, seen
+    assert all(full.startswith(t) for t in partial), seen
+    assert [len(t) for t in partial] == sorted(len(t) for t in partial), seen
+
+    # (b) the final message: the checked answer (the model's, kept whole) with its [n] linked and cited
+    expect(cites.last).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+    expect(page.locator("#sq-chat .sq-pending")).to_have_count(0)
+    answer = page.locator("#sq-chat .sq-answer").last
+    assert _squash(answer.inner_text()) == full
+    expect(answer.locator("a.sq-ref")).to_have_count(len(set(re.findall(r"\[\d+\]", served.generated))))
+    expect(cites.last).to_contain_text(DEMO_FACT)
+    expect(page.get_by_role("button", name="发送")).to_be_enabled()
+    expect(page.get_by_role("button", name="停止")).to_be_disabled()
+
+    expected = served.qa.ask(DEMO_QUESTION, k=served.settings.top_k, generate=False)
+    viewer = page.locator("#sq-viewer")
+    for c in expected.citations[:2]:
+        link = cites.last.locator("a.sq-cite").nth(c.n - 1)
+        expect(link).to_contain_text(f"[{c.n}] {c.title}")
+        link.click()
+        expect(viewer.locator(".sq-doc-note")).to_contain_text(f"[{c.n}]")
+        expect(viewer.locator(".sq-doc-title")).to_have_text(c.title)
+        expect(viewer.locator("mark#sq-hit")).to_be_in_viewport()
+    # the [1] inside the answer text opens the document too
+    answer.locator("a.sq-ref", has_text="[1]").click()
+    expect(viewer.locator(".sq-doc-note")).to_contain_text("[1]")
+    expect(viewer.locator(".sq-doc-title")).to_have_text(expected.citations[0].title)
+
+
+def test_stop_keeps_what_was_shown_and_ends_the_answer_stream(served: Served, page: Page) -> None:
+    before = served.closed.count(DEMO_QUESTION)
+    page.goto(served.url)
+    _ask(page, DEMO_QUESTION)
+    page.wait_for_function(f"() => (document.querySelector({STREAMING!r})?.innerText || '').length >= 8",
+                           timeout=ANSWER_TIMEOUT_MS)
+    page.get_by_role("button", name="停止").click()
+
+    # (c) the message keeps a beginning of the model's text and says it was stopped; no answer, no citations
+    chat = page.locator("#sq-chat")
+    expect(chat.locator(".sq-stopped")).to_have_text("已停止生成。")
+    expect(chat.locator(".sq-pending")).to_have_count(0)
+    shown = _squash(chat.locator(".sq-answer").last.inner_text())
+    full = _squash(served.generated)
+    assert shown and full.startswith(shown) and shown != full, shown
+    expect(chat.locator(".sq-cites")).to_have_count(0)
+    expect(page.get_by_role("button", name="发送")).to_be_enabled()
+    expect(page.get_by_role("button", name="停止")).to_be_disabled()
+
+    # the app stopped reading the answer stream and closed it; the message stays as it is
+    # (that the model then stops too is bot.llm's part: `stream_with_deadline` ends it at its next chunk)
+    deadline = time.monotonic() + 10
+    while served.closed.count(DEMO_QUESTION) < before + 1 and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert served.closed.count(DEMO_QUESTION) == before + 1
+    page.wait_for_timeout(1500)  # long enough for 18 more characters
+    assert _squash(chat.locator(".sq-answer").last.inner_text()) == shown
+    expect(chat.locator(".sq-stopped")).to_have_count(1)
+
+    # the chat takes the next question
+    _ask(page, OUT_OF_SCOPE)
+    expect(chat.locator(".sq-answer").last).to_contain_text(REFUSAL, timeout=ANSWER_TIMEOUT_MS)
+
+
+def test_time_limit_shows_the_notice_and_the_extractive_answer(served: Served, page: Page,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.chain import TIMEOUT_NOTICE
+
+    monkeypatch.setattr(served.qa.settings, "llm_timeout_s", TIMEOUT_S)
+    assert len(served.generated) * SLEEP_S > 3 * TIMEOUT_S
+    page.goto(served.url)
+    _ask(page, DEMO_QUESTION)
+
+    # (d) the Chinese notice, then the extractive answer with its citations
+    chat = page.locator("#sq-chat")
+    cites = chat.locator(".sq-cites")
+    expect(cites.last).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+    expect(chat.locator(".sq-note").last).to_have_text(TIMEOUT_NOTICE.format(s=f"{TIMEOUT_S:g}"))
+    assert _squash(chat.locator(".sq-answer").last.inner_text()) == _squash(served.extractive)
+    expect(chat.locator(".sq-answer").last.locator("a.sq-ref").first).to_have_text("[1]")
+    cites.last.locator("a.sq-cite").first.click()
+    expect(page.locator("#sq-viewer .sq-doc-note")).to_contain_text("[1]")
+
+
+def test_follow_up_question_is_rewritten_with_the_chat_history(served: Served, page: Page,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(served.qa.settings, "llm_timeout_s", TIMEOUT_S)  # the answers themselves don't matter
+    page.goto(served.url)
+    chat = page.locator("#sq-chat")
+    _ask(page, DEMO_QUESTION)
+    expect(chat.locator(".sq-cites")).to_have_count(1, timeout=ANSWER_TIMEOUT_MS)
+    first_answer = _squash(chat.locator(".sq-answer").last.inner_text())
+    served.model.prompts.clear()
+
+    _ask(page, FOLLOW_UP)
+    expect(chat.locator(".sq-note", has_text="已理解为：")).to_have_text(f"已理解为：{REWRITTEN}",
+                                                                     timeout=ANSWER_TIMEOUT_MS)
+    expect(chat.locator(".sq-user").last).to_have_text(FOLLOW_UP)
+    # the model was shown the earlier turn as plain text: the question and the beginning of its answer
+    rewrite_prompt = served.model.prompts[0]
+    assert DEMO_QUESTION in rewrite_prompt and FOLLOW_UP in rewrite_prompt
+    assert first_answer[:20] in _squash(rewrite_prompt)
+    assert "<" not in rewrite_prompt.split("对话记录：", 2)[-1].split("后续问题", 1)[0]
+    expect(chat.locator(".sq-pending")).to_have_count(0, timeout=ANSWER_TIMEOUT_MS)
