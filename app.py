@@ -828,9 +828,10 @@ def build_app(qa: QA, settings: Settings, pool: QAPool | None = None) -> gr.Bloc
         )
         # also runs when the turn is cancelled (停止, 清空对话, another collection)
         asking.then(idle, outputs=[send, stop], api_visibility="private", concurrency_limit=None)
-        # the cancel goes out as the click happens; `stopped` gets the chat as it was shown at that moment
-        stop.click(stopped, inputs=[chatbot], outputs=[chatbot], cancels=[asking], api_visibility="private",
-                   concurrency_limit=None)
+        # the cancel first; then `stopped` reads the chat as the cancelled turn left it (an update that was
+        # already on its way when 停止 was clicked can no longer overwrite the note)
+        stop.click(None, cancels=[asking], api_visibility="private", concurrency_limit=None).then(
+            stopped, inputs=[chatbot], outputs=[chatbot], api_visibility="private", concurrency_limit=None)
 
         def ask(question: str, collection: str = "", year: str = "") -> dict[str, Any]:
             """Answer a question from the archive: the answer with [n] markers, whether it was refused, and

@@ -10,29 +10,24 @@ from __future__ import annotations
 
 import re
 import shutil
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 from pydantic import SecretStr
 
 import app
 from speechqa.settings import Settings
+from tests.conftest import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "demo" / "archive"
 SEED_DOCS = ["市城管局/青川市城市管理局2025年第3次局长办公会议纪要.txt", "市政府/青川市政务网站安全检查情况通报.txt"]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
-]
 ANSWER_TIMEOUT_MS = 90_000
 INDEX_TIMEOUT_MS = 120_000
 
@@ -58,15 +53,9 @@ class Server:
     settings: Settings
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _serve(qa: Any, settings: Settings) -> tuple[Any, Server]:
     demo = app.build_app(qa, settings)
-    port = _free_port()
+    port = free_port()
     app.launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
     return demo, Server(url=f"http://127.0.0.1:{port}/", qa=qa, settings=settings)
 
@@ -122,29 +111,6 @@ def docx_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("docx") / DOCX_NAME
     document.save(str(path))
     return path
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium fonts-noto-cjk, or deselect with -m 'not browser'")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
-    pg = context.new_page()
-    pg.set_default_timeout(30_000)
-    try:
-        yield pg
-    finally:
-        context.close()
 
 
 def _doc_ids(server: Server) -> list[str]:

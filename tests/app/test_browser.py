@@ -5,28 +5,23 @@ Needs Debian's `chromium` (and `fonts-noto-cjk` for a readable screenshot). Dese
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 import app
 from speechqa.settings import Settings
+from tests.conftest import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 REPO = Path(__file__).resolve().parents[2]
 ARCHIVE = REPO / "demo" / "archive"
 SCREENSHOT = REPO / "docs" / "screenshot.png"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
-]
 ANSWER_TIMEOUT_MS = 90_000
 
 DEMO_QUESTION = "2025年临江区计划整治多少条背街小巷？由哪个部门牵头？"
@@ -52,12 +47,6 @@ def _squash(text: str) -> str:
     return "".join(text.split())
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     from bot.qa import QA
@@ -70,35 +59,12 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     n_files = sum(1 for p in ARCHIVE.rglob("*") if p.is_file())
     assert len(qa.list_documents()) == n_files, "every demo document should be indexed"
     demo = app.build_app(qa, settings)
-    port = _free_port()
+    port = free_port()
     app.launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
     try:
         yield Served(url=f"http://127.0.0.1:{port}/", qa=qa, settings=settings)
     finally:
         demo.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium fonts-noto-cjk, or deselect with -m 'not browser'")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
-    pg = context.new_page()
-    pg.set_default_timeout(30_000)
-    try:
-        yield pg
-    finally:
-        context.close()
 
 
 def _ask(page: Page, question: str) -> None:

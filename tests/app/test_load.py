@@ -4,7 +4,6 @@ answer cites a document that is not fully indexed (issues 6 and 7)."""
 from __future__ import annotations
 
 import shutil
-import socket
 import threading
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pytest
 import app
 from speechqa.loadtest import run_load
 from speechqa.settings import Settings
+from tests.conftest import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -27,12 +27,6 @@ QUESTIONS = [
 NEW_DOC = "关于口袋公园建设的通知\n青川市年内新建口袋公园四十五个，由市园林局负责，年底前全部建成。\n"
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_eight_users_while_the_archive_is_reindexed(tmp_path: Path) -> None:
     from bot.qa import QA
 
@@ -42,7 +36,7 @@ def test_eight_users_while_the_archive_is_reindexed(tmp_path: Path) -> None:
     qa = QA(settings)
     assert not qa.archive.index_paths([folder]).failed
     demo = app.build_app(qa, settings)
-    port = _free_port()
+    port = free_port()
     app.launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
     reindex_errors: list[BaseException] = []
 

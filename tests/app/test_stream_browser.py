@@ -11,7 +11,6 @@ Needs Debian's `chromium`; deselect with `-m "not browser"`.
 from __future__ import annotations
 
 import re
-import socket
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,20 +22,16 @@ from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langchain_core.messages import AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 import app
 from speechqa.settings import Settings
+from tests.conftest import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 REPO = Path(__file__).resolve().parents[2]
 ARCHIVE = REPO / "demo" / "archive"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
-]
 ANSWER_TIMEOUT_MS = 90_000
 
 DEMO_QUESTION = "2025年临江区计划整治多少条背街小巷？由哪个部门牵头？"
@@ -80,12 +75,6 @@ class Served:
 
 def _squash(text: str) -> str:
     return "".join(text.split())
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _sentence(text: str, needle: str) -> str:
@@ -140,35 +129,12 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         mp.setattr(llm_mod, "build_chat_model", lambda *_a, **_k: llm_mod.ChatModel(model, "openai"))
         mp.setattr(qa, "ask_stream", watched)
         demo = app.build_app(qa, settings)
-        port = _free_port()
+        port = free_port()
         app.launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
         try:
             yield Served(f"http://127.0.0.1:{port}/", qa, settings, model, generated, extractive, closed)
         finally:
             demo.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium fonts-noto-cjk, or deselect with -m 'not browser'")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
-    pg = context.new_page()
-    pg.set_default_timeout(30_000)
-    try:
-        yield pg
-    finally:
-        context.close()
 
 
 def _ask(page: Page, question: str) -> None:
