@@ -179,7 +179,7 @@ def build_rag_chain(retriever: BaseRetriever, model: Any, refusal: str = "资料
         else:
             first = next(iter(re.findall(r"[^。！？!?；;\n]+[。！？!?；;]?", x["texts"][0])), x["texts"][0])
             v = verify.check_answer(x["generated"], x["texts"], f"{first.strip()}[1]", headers=x["headers"],
-                                    counters=counters)
+                                    counters=counters, question=str(x.get("question", "")))
         return {"answer": v.text, "path": v.path, "citations": x["citations"], "generated": x["generated"]}
 
     def generate(x: dict[str, Any]) -> str:
@@ -234,7 +234,7 @@ def stream_generated(qa: QA, base: Answer, chat: llm_mod.ChatModel,
             counters.event("errors")
         log.exception("answer model failed")
     generated = "" if failed else "".join(parts)
-    v = verify.check_answer(generated, texts, base.answer, headers=heads, counters=counters)
+    v = verify.check_answer(generated, texts, base.answer, headers=heads, counters=counters, question=base.question)
     if not failed and v.path == "fallback_extractive":
         notice = UNVERIFIED_NOTICE
     elif v.path == "sentences_dropped":

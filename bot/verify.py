@@ -97,7 +97,7 @@ def cited(text: str) -> list[int]:
 _END = "。！？!?；;"
 _TRAIL = re.compile(r"(?:\s*[”’」』）)\]】])*(?:\s*\[\d+\])*")
 _MARKS_ONLY = re.compile(r"(?:\s*\[\d+\])+\s*")
-_BULLET = re.compile(r"^\s*(?:[-*•·]|\d+[.、)）]|[（(]\d+[)）]|[一二三四五六七八九十]+、)\s*")
+_BULLET = re.compile(r"^\s*(?:[-*•·]|\d+[.、)）](?!\d)|[（(]\d+[)）]|[一二三四五六七八九十]+、)\s*")
 
 
 def split_sentences(answer: str) -> list[str]:
@@ -287,9 +287,11 @@ def _supported(fact: Fact, facts: set[tuple[str, str]], hay: str) -> bool:
     return False
 
 
-def _support(body: str, cites: list[int], passages: list[str], headers: list[str] | None,
+def _support(body: str, cites: list[int], passages: list[str], headers: list[str] | None, question: str = "",
              ) -> tuple[Reason | None, str, float]:
-    """(reason it is not supported or None, detail, wording overlap) of a sentence body by the passages cited."""
+    """(reason it is not supported or None, detail, wording overlap) of a sentence body by the passages cited.
+    Wording taken from the question does not count as support: restating the question around an invented
+    name would otherwise pass."""
     sources = [without_orders(passages[n - 1]) + "\n" + (headers[n - 1] if headers else "") for n in sorted(set(cites))]
     hay = squash("".join(sources))
     facts = {(f.value, f.unit) for src in sources for f in figures(src)}
@@ -299,7 +301,10 @@ def _support(body: str, cites: list[int], passages: list[str], headers: list[str
     for f in quotes(body):
         if not _supported(f, facts, hay):
             return "unsupported_quote", f.raw, 0.0
-    grams = _bigrams(squash(body))
+    own = _bigrams(squash(body))
+    grams = own - _bigrams(squash(question))
+    if own and not grams and not figures(body):  # only the question's own words: it answers nothing
+        return "unsupported_wording", "restates the question", 0.0
     share = len(grams & _bigrams(hay)) / len(grams) if grams else 1.0
     if share < MIN_OVERLAP:
         return "unsupported_wording", f"{share:.2f}", share
@@ -307,7 +312,7 @@ def _support(body: str, cites: list[int], passages: list[str], headers: list[str
 
 
 def check_sentence(sentence: str, passages: list[str], headers: list[str] | None = None,
-                   repair: bool = False) -> Checked:
+                   repair: bool = False, question: str = "") -> Checked:
     """Check one sentence against the numbered passages (1-based [n]); `headers` add titles and dates.
 
     With `repair`, a sentence its cited passage does not support, but another given passage clearly does
@@ -316,14 +321,14 @@ def check_sentence(sentence: str, passages: list[str], headers: list[str] | None
     """
     cites = cited(sentence)
     body = _MARK.sub("", sentence).strip()
-    if len(_CJK.findall(body)) + len(re.findall(r"[A-Za-z0-9]", body)) < 2:
+    if len(_CJK.findall(body)) + len(re.findall(r"[A-Za-z0-9]", body)) < 2 and not figures(body):
         return Checked(sentence, cites, "empty")
     if not cites:
         return Checked(sentence, cites, "no_citation")
     bad = [n for n in cites if not 1 <= n <= len(passages)]
     if bad:
         return Checked(sentence, cites, "bad_citation", f"[{bad[0]}]")
-    reason, detail, _share = _support(body, cites, passages, headers)
+    reason, detail, _share = _support(body, cites, passages, headers, question)
     if reason is None:
         return Checked(sentence, cites)
     if repair:
@@ -331,7 +336,7 @@ def check_sentence(sentence: str, passages: list[str], headers: list[str] | None
         for n in range(1, len(passages) + 1):
             if n in cites:
                 continue
-            r, _d, share = _support(body, [n], passages, headers)
+            r, _d, share = _support(body, [n], passages, headers, question)
             if r is None and share >= REPAIR_OVERLAP and (best is None or share > best[0]):
                 best = (share, n)
         if best is not None:
@@ -354,6 +359,7 @@ def check_answer(
     refusal: str = "",
     repair: bool | None = None,
     counters: Counters | None = COUNTERS,
+    question: str = "",
 ) -> Verdict:
     """The text to show for a generated answer, and why. `fallback` is the extractive answer; a refused
     question keeps `refusal` whatever was generated. `repair` (default REPAIR_CITATIONS): see check_sentence."""
@@ -361,7 +367,7 @@ def check_answer(
     if refused:
         v = Verdict(refusal, "fallback_refusal")
     else:
-        checked = [check_sentence(s, passages, headers, repair) for s in split_sentences(generated or "")]
+        checked = [check_sentence(s, passages, headers, repair, question) for s in split_sentences(generated or "")]
         kept = [c.sentence for c in checked if c.reason is None]
         if not kept:
             v = Verdict(fallback, "fallback_extractive", checked)

@@ -139,14 +139,18 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from speechqa.evaluate import run_eval
 
     settings = _settings(args)
-    return run_eval(Path(args.questions), settings, k=args.k, out=args.out)
+    return run_eval(Path(args.questions), settings, k=args.k, out=args.out, answer_mode=args.answer_mode,
+                    limit=args.limit)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
     from speechqa.bench import run_bench
 
     questions = Path(args.questions) if args.questions else None
-    return run_bench(Path(args.folder), questions, _settings(args), sample=args.sample,
+    return run_bench(Path(args.folder), questions, _settings(args),
+                     from_db=Path(args.from_db) if args.from_db else None, scale=args.scale,
+                     subset=args.subset, fp32_sample=args.fp32_sample, passes=args.passes,
+                     work=Path(args.work) if args.work else None, profile=args.profile,
                      out=Path(args.out) if args.out else None)
 
 
@@ -232,13 +236,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("questions")
     p.add_argument("-k", type=int, default=5)
     p.add_argument("--out", help="把每题结果写入 JSONL 文件")
+    p.add_argument("--answer-mode", choices=["llamacpp", "openai"], default=None,
+                   help="同时评测抽取式回答与该模式的生成式回答（并列输出，含首字与总耗时）")
+    p.add_argument("--limit", type=int, default=None, help="只评测前 N 个问题")
     common(p)
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("bench", help="测量索引吞吐与检索延迟")
     p.add_argument("folder")
-    p.add_argument("--questions", help="问题集 JSONL（默认用文档标题作问题）")
-    p.add_argument("--sample", type=int, default=400, help="单测嵌入模型时使用的段落数")
+    p.add_argument("--questions", help="问题集 JSONL（测检索与回答延迟；不给则只测索引吞吐）")
+    p.add_argument("--subset", type=int, default=2000, help="比较索引与嵌入模型吞吐时使用的段落数（约数）")
+    p.add_argument("--fp32-sample", type=int, default=256, help="另测 fp32 嵌入速度的段落数（0 不测）")
+    p.add_argument("--from-db", help="复制这个索引作 1 倍规模（只读，不改动它）；不给则重新索引 folder")
+    p.add_argument("--scale", type=int, default=1, help="扩充到原规模的几倍（副本经扰动写入，见 speechqa/scale.py）")
+    p.add_argument("--passes", type=int, default=3, help="问题集重复几遍计延迟")
+    p.add_argument("--work", help="工作目录（保留扩充后的索引）；默认用临时目录并在结束后删除")
+    p.add_argument("--profile", action="store_true", help="用 cProfile 记录提问过程并打印热点")
     p.add_argument("--out", help="把结果追加到 Markdown 文件，例如 docs/BENCHMARKS.md")
     common(p)
     p.set_defaults(func=cmd_bench)

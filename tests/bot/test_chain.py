@@ -514,3 +514,32 @@ def test_time_limit_stops_the_model() -> None:
     stopped_at = model.produced
     time.sleep(0.5)
     assert model.produced == stopped_at < 40
+
+
+def test_a_decimal_at_the_start_is_a_figure_not_a_list_number() -> None:
+    passages = ["今年经济增长预期目标为5.5%左右。"]
+    assert verify.check_answer("5.5%左右[1]。", passages, "摘录", counters=None).path == "generated_kept"
+    assert verify.check_answer("6.5%左右[1]。", passages, "摘录", counters=None).path == "fallback_extractive"
+
+
+def test_a_bare_cited_figure_is_checked_not_dropped_as_empty() -> None:
+    passages = ["城镇调查失业率控制在4%左右。"]
+    assert verify.check_answer("4%[1]。", passages, "摘录", counters=None).path == "generated_kept"
+    assert verify.check_answer("7%[1]。", passages, "摘录", counters=None).path == "fallback_extractive"
+
+
+def test_restating_the_question_does_not_support_an_invented_name() -> None:
+    question = "粤港澳大湾区建设的重点合作城市有哪些？"
+    passages = ["推进粤港澳大湾区建设，支持香港、澳门融入国家发展大局。"]
+    invented = "粤港澳大湾区建设的重点合作城市有广州、佛山和东莞[1]。"
+    assert verify.check_answer(invented, passages, "摘录", counters=None).path == "generated_kept"  # without the question
+    assert verify.check_answer(invented, passages, "摘录", counters=None, question=question).path == "fallback_extractive"
+    faithful = "大湾区建设支持香港、澳门融入国家发展大局[1]。"
+    assert verify.check_answer(faithful, passages, "摘录", counters=None, question=question).path == "generated_kept"
+
+
+def test_an_answer_made_only_of_the_questions_words_is_not_kept() -> None:
+    question = "会上除总理外还有哪位国务委员讲话？"
+    passages = ["总理出席会议并讲话，国务委员王勇主持会议。"]
+    assert verify.check_answer("总理[1]。", passages, "摘录", counters=None, question=question).path == "fallback_extractive"
+    assert verify.check_answer("国务委员王勇[1]。", passages, "摘录", counters=None, question=question).path == "generated_kept"
