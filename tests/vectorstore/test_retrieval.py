@@ -75,3 +75,15 @@ def test_off_archive_question_is_refused(qa) -> None:  # noqa: ANN001
 
 def test_facets_list_document_years(qa) -> None:  # noqa: ANN001
     assert {"2016", "2017"} <= set(qa.facets()["year"])
+
+
+def test_plain_component_modes_use_one_ranking_without_focusing(qa) -> None:  # noqa: ANN001
+    question = "十八大以来临江区新建了多少个公共停车泊位？"
+    focused = qa.retrieve(question, mode="keyword")
+    bm25 = qa.retrieve(question, mode="bm25")
+    vector = qa.retrieve(question, mode="vector")
+    assert bm25.hits and vector.hits
+    assert bm25.keyword_docs and not bm25.dense_docs  # one ranking each
+    assert vector.dense_docs and not vector.keyword_docs
+    # the plain ranking reads the question as written: no alias expansion ("十八大" spelled out)
+    assert set(bm25.tokens) < set(focused.tokens)
