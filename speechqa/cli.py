@@ -60,7 +60,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     missing = [str(p) for p in paths if not p.exists()]
     for m in missing:
         print(f"路径不存在：{m}", file=sys.stderr)
-    report = archive.index_paths([p for p in paths if p.exists()], progress=progress, sync=args.sync)
+    try:
+        report = archive.index_paths([p for p in paths if p.exists()], progress=progress, sync=args.sync)
+    finally:
+        archive.close()
     if bar is not None:
         bar.close()
     labels = {"indexed": "已索引", "unchanged": "未变化", "failed": "失败", "removed": "已移除"}

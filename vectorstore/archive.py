@@ -137,6 +137,14 @@ class Archive:
                     self._dense = DenseStore(self.settings, self.collection, self.embedder)
         return self._dense
 
+    def close(self) -> None:
+        """Close the catalog now (its last connection checkpoints and removes the WAL file), rather than
+        whenever the garbage collector gets to it: the folder is then whole on disk, safe to copy."""
+        with self._open_lock:
+            if self._catalog is not None:
+                self._catalog.close()
+                self._catalog = None
+
     # --- reading ---
     @property
     def keyword_folder(self) -> Path:
