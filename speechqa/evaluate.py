@@ -27,6 +27,7 @@ from bot.qa import QA
 from bot.types import Answer, Citation
 from ingest.normalize import squash
 from speechqa.settings import Settings
+from speechqa.stats import mean, pct
 
 MODES = ("hybrid", "keyword", "dense", "bm25", "vector")
 
@@ -42,15 +43,6 @@ class Tally:
     total_ms: list[float] = field(default_factory=list)
 
     def row(self) -> dict[str, float]:
-        def mean(xs: list[int] | list[float]) -> float:
-            return sum(xs) / len(xs) if xs else float("nan")
-
-        def pct(xs: list[float], q: float) -> float:
-            if not xs:
-                return float("nan")
-            xs = sorted(xs)
-            return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))]
-
         return {
             "hit@1": mean(self.hits[1]), "hit@3": mean(self.hits[3]), "hit@5": mean(self.hits[5]),
             "span@5": mean(self.span), "mrr": mean(self.rr), "refusal_acc": mean(self.refused_ok),
@@ -96,13 +88,6 @@ def score(item: dict[str, object], answer: Answer, tally: Tally, k: int = 5) -> 
 # ------------------------------------------------------------------------------------------- answers
 _CITE = re.compile(r"\[(\d+)\]")
 PATHS = ("generated_kept", "sentences_dropped", "fallback_extractive", "fallback_refusal")
-
-
-def _pct(xs: list[float], q: float) -> float:
-    if not xs:
-        return float("nan")
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))]
 
 
 def span_found(item: dict[str, object], citations: list[Citation]) -> bool:
@@ -164,16 +149,13 @@ class AnswerTally:
         return rec
 
     def row(self) -> dict[str, float]:
-        def mean(xs: list[int]) -> float:
-            return sum(xs) / len(xs) if xs else float("nan")
-
         return {
             "hit@1": mean(self.hits[1]), "hit@5": mean(self.hits[5]), "span@5": mean(self.span),
             "span_cited": mean(self.span_cited), "refusal_acc": mean(self.refused_ok),
             "wrongly_refused": mean(self.wrongly_refused),
             "answered_unanswerable": float(len(self.refused_ok) - sum(self.refused_ok)),
-            "first_p50_s": _pct(self.first_s, 0.5), "first_p95_s": _pct(self.first_s, 0.95),
-            "total_p50_s": _pct(self.total_s, 0.5), "total_p95_s": _pct(self.total_s, 0.95),
+            "first_p50_s": pct(self.first_s, 0.5), "first_p95_s": pct(self.first_s, 0.95),
+            "total_p50_s": pct(self.total_s, 0.5), "total_p95_s": pct(self.total_s, 0.95),
         }
 
 

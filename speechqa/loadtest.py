@@ -9,6 +9,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from speechqa.stats import pct
+
 
 @dataclass
 class LoadResult:
@@ -23,8 +25,7 @@ class LoadResult:
         return len(self.latencies_ms) + len(self.errors)
 
     def pct(self, q: float) -> float:
-        xs = sorted(self.latencies_ms)
-        return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))] if xs else float("nan")
+        return pct(self.latencies_ms, q)
 
     def summary(self) -> str:
         rps = self.requests / self.seconds if self.seconds else 0.0

@@ -45,6 +45,7 @@ import numpy as np
 from ingest import split_document
 from ingest.model import Document
 from speechqa.settings import Settings
+from speechqa.stats import mean, pct
 
 if TYPE_CHECKING:
     from vectorstore.archive import Archive
@@ -260,11 +261,6 @@ def rss_mb() -> tuple[float, float]:
     return cur, peak
 
 
-def pct(xs: list[float], q: float) -> float:
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))] if xs else float("nan")
-
-
 def folder_mb(path: Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20
 
@@ -355,9 +351,6 @@ class Tally:
         self.hits_ranking.append(int(gold in list(got.get("ranked") or [])[:5]))  # type: ignore[call-overload]
 
     def summary(self) -> dict[str, object]:
-        def mean(xs: list[int]) -> float:
-            return sum(xs) / len(xs) if xs else float("nan")
-
         r, t = self.retrieve_ms, self.total_ms
         return {
             "samples": len(r),

@@ -102,3 +102,16 @@ def test_docs_list_show_remove(indexed, tmp_path: Path) -> None:  # noqa: ANN001
     assert run("docs", "remove", "notice.txt", "--db", str(db2)).returncode == 0
     assert json.loads(run("docs", "list", "--json", "--db", str(db2)).stdout) == []
     assert run("docs", "remove", "notice.txt", "--db", str(db2)).returncode == 1
+
+
+def test_ingest_leaves_the_index_folder_whole_on_disk(tmp_path: Path) -> None:
+    """After `ingest` returns, its catalog is closed: no WAL file that a copy of the folder could miss
+    (in-process, as the crash test and the admin page run it)."""
+    from speechqa.cli import main
+
+    folder = tmp_path / "docs"
+    write(folder, "notice.txt", "关于社区食堂建设的通知\n全区年内建成社区食堂二十家，由区民政局负责。\n")
+    db = tmp_path / "db"
+    assert main(["ingest", str(folder), "--db", str(db)]) == 0
+    assert (db / "catalog.sqlite3").exists()
+    assert not (db / "catalog.sqlite3-wal").exists()

@@ -168,3 +168,11 @@ def test_cli_flags() -> None:
     assert (args.answer_mode, args.limit) == (None, None)
     with pytest.raises(SystemExit):
         build_parser().parse_args(["eval", "q.jsonl", "--answer-mode", "extractive"])
+
+
+def test_percentile_is_the_nearest_value_of_the_sample() -> None:
+    from speechqa.stats import mean, pct
+
+    xs = [5.0, 1.0, 4.0, 2.0, 3.0]
+    assert (pct(xs, 0.0), pct(xs, 0.5), pct(xs, 0.95), pct(xs, 1.0)) == (1.0, 3.0, 5.0, 5.0)
+    assert mean(xs) == 3.0 and pct([], 0.5) != pct([], 0.5)  # NaN for no sample
