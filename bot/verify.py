@@ -295,7 +295,8 @@ def _support(body: str, cites: list[int], passages: list[str], headers: list[str
     sources = [without_orders(passages[n - 1]) + "\n" + (headers[n - 1] if headers else "") for n in sorted(set(cites))]
     hay = squash("".join(sources))
     facts = {(f.value, f.unit) for src in sources for f in figures(src)}
-    for f in figures(body):
+    body_figures = figures(body)
+    for f in body_figures:
         if not _supported(f, facts, hay):
             return "unsupported_figure", f.raw, 0.0
     for f in quotes(body):
@@ -303,7 +304,7 @@ def _support(body: str, cites: list[int], passages: list[str], headers: list[str
             return "unsupported_quote", f.raw, 0.0
     own = _bigrams(squash(body))
     grams = own - _bigrams(squash(question))
-    if own and not grams and not figures(body):  # only the question's own words: it answers nothing
+    if own and not grams and not body_figures:  # only the question's own words: it answers nothing
         return "unsupported_wording", "restates the question", 0.0
     share = len(grams & _bigrams(hay)) / len(grams) if grams else 1.0
     if share < MIN_OVERLAP:
