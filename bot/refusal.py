@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from ingest.normalize import squash
 from vectorstore.keyword import KeywordIndex
-from vectorstore.query import cn_number, key_terms, years_in
+from vectorstore.query import cn_number, holds, key_terms, years_in
 
 
 @dataclass
@@ -37,7 +37,7 @@ def coverage(tokens: list[str], passages: list[str], stats: KeywordIndex, per_pa
     for t in terms:
         w = stats.idf(t)
         total += w
-        if t in haystack:
+        if holds(haystack, t):
             found += w
         else:
             missing.append(t)
@@ -74,4 +74,4 @@ def satisfies(spec: Specific, text: str, heading: str, doc_year: int | None) -> 
     if spec.year is not None:
         return doc_year == spec.year or spec.year in years_in(text) or spec.year in years_in(heading)
     hay = squash(heading) + squash(text)
-    return any(f in hay for f in spec.forms)
+    return any(holds(hay, f) for f in spec.forms)

@@ -65,8 +65,15 @@ class Settings(BaseSettings):
     dense_weight: float = 0.5
     rrf_k: int = 60
     metadata_boost: float = 0.5  # weight of agreement between the years a question names and a document's year
+    year_after_match: float = 0.3  # ...for a document of the year after the one named (it reports that year's results)
+    other_year_match: float = -0.5  # ...for a document of any other year
     focus_depth: int = 10  # candidates taken from the documents a question names by year or title
+    # a passage found both by the whole-archive search and by a focused one counts once, at its better rank
+    # ("sum": each list adds its share, so a named document's passages crowd out the best ones elsewhere)
+    focus_fusion: Literal["sum", "best"] = "best"
     focus_max_docs: int = 12  # ...when it names at most this many
+    phrase_weight: float = 0.5  # hybrid: weight of the share of the question's character bigrams a passage holds
+    phrase_depth: int = 60  # ...among this many top fused passages
     title_term_max_df: float = 0.02  # a question term names a document only if at most this share of passages hold it
     title_boost: float = 0.0  # weight of the question's rare terms (places, congresses, meetings) in a title
     context_chars: int = 200  # characters of neighbouring text shown on each side of a hit

@@ -12,6 +12,8 @@ _YEAR = re.compile(r"(?<!\d)(19[4-9]\d|20[0-9]\d)(?!\d)")
 _CN_DIGITS = str.maketrans("〇○零一二三四五六七八九", "000123456789")
 _CN_YEAR = re.compile(r"([〇○零0-9一二三四五六七八九]{4})年")  # 二〇二〇年, and 二０二０年 once normalised
 _CN_NUM = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+# "到2020年" (not "到2020年底"): a target a plan sets, written years before; not the year of the document
+_TARGET_YEAR = re.compile(r"到((?:19[4-9]\d|20\d\d)|[〇○零0-9一二三四五六七八九]{4})年(?![底末初])")
 _CONGRESS = re.compile(r"(?:党的)?([一二三四五六七八九十]{1,3})大")
 
 
@@ -23,6 +25,22 @@ def cn_number(text: str) -> int | None:
         return _CN_NUM[text] if len(text) == 1 else None
     tens, _, ones = text.partition("十")
     return (_CN_NUM[tens] if tens else 1) * 10 + (_CN_NUM[ones] if ones else 0)
+
+
+_CN_NUMERALS = "一二三四五六七八九十百零〇两"
+
+
+def holds(text: str, term: str) -> bool:
+    """`term in text`, except that a term starting with a Chinese numeral must not be the tail of a larger
+    number: "五大" is not in "十五大", "四届" not in "第十四届"."""
+    if not term or term[0] not in _CN_NUMERALS:
+        return term in text
+    i = text.find(term)
+    while i != -1:
+        if i == 0 or text[i - 1] not in _CN_NUMERALS:
+            return True
+        i = text.find(term, i + 1)
+    return False
 
 
 def years_in(text: str) -> list[int]:
@@ -39,6 +57,16 @@ _GENERIC = frozenset(
 _ASKING = re.compile(r"[哪几谁何吗呢啥那]|多少|什么|怎么|怎样|多大|多长|多久|多高|为何|是否|还是")
 _NUMERIC = re.compile(r"^\d+(\.\d+)?$")
 
+
+
+_NON_WORD = re.compile(r"[\W_]+")
+
+
+def question_bigrams(question: str) -> set[str]:
+    """The normalised question's character bigrams, interrogatives and punctuation left out: what a passage
+    that answers it tends to repeat word for word, whatever the word segmenter made of either."""
+    pieces = _NON_WORD.split(_ASKING.sub(" ", normalize(question)))
+    return {p[i : i + 2] for p in pieces for i in range(len(p) - 1)}
 
 
 def key_terms(tokens: list[str]) -> list[str]:
@@ -70,7 +98,7 @@ def relative_years(text: str, this_year: int) -> list[int]:
 @dataclass
 class QueryInfo:
     text: str
-    years: list[int]
+    years: list[int]  # years the question asks about (a target year, "到2020年", is not one of them)
     expanded: str  # the question plus spelled-out aliases, for keyword search
     phrases: list[str]  # alias phrases, matched whole against titles
 
@@ -78,7 +106,8 @@ class QueryInfo:
 def analyse(question: str, this_year: int | None = None) -> QueryInfo:
     this_year = this_year or date.today().year
     phrases = aliases(question)
-    years = sorted(set(years_in(question)) | set(relative_years(question, this_year)))
+    named = years_in(_TARGET_YEAR.sub("", normalize(question)))
+    years = sorted(set(named) | set(relative_years(question, this_year)))
     expanded = question + (" " + " ".join(phrases) if phrases else "")
     return QueryInfo(text=question, years=years, expanded=expanded, phrases=phrases)
 

@@ -16,7 +16,7 @@ from ingest.normalize import normalize, squash
 from speechqa.settings import Settings
 from vectorstore.archive import Archive
 from vectorstore.keyword import KeywordIndex, tokenize
-from vectorstore.query import QueryInfo, analyse, document_year, key_terms, years_in
+from vectorstore.query import QueryInfo, analyse, document_year, holds, key_terms, question_bigrams, years_in
 
 # "keyword"/"dense": one ranking only, with the year/title focusing and boosts; "bm25"/"vector": the plain
 # component (one ranking, no focusing, no boosts), the baseline every other part is judged against.
@@ -95,15 +95,15 @@ class HybridRetriever:
         return self._docs(self.archive.keyword())[1]
 
     def metadata_match(self, info: QueryInfo, meta: DocMeta) -> float:
-        """1 when the question names the document's year; a little when it names the year before (a report
-        looks back on the previous year); negative when it names only other years."""
+        """1 when the question names the document's year; `year_after_match` when it names the year before
+        (a report gives last year's results); `other_year_match` (negative) when it names only other years."""
         if not info.years or meta.year is None:
             return 0.0
         if meta.year in info.years:
             return 1.0
         if meta.year - 1 in info.years:
-            return 0.3
-        return -0.5
+            return self.settings.year_after_match
+        return self.settings.other_year_match
 
     def title_match(self, info: QueryInfo, metas: dict[str, DocMeta], keyword: KeywordIndex) -> dict[str, float]:
         """Per document, the share of the question's title-worthy terms its title (or meeting) holds.
@@ -118,7 +118,7 @@ class HybridRetriever:
             return {}
         weights: dict[str, float] = {}
         for t in set(terms):
-            df = sum(1 for m in metas.values() if t in m.title_norm)
+            df = sum(1 for m in metas.values() if holds(m.title_norm, t))
             if df:
                 weights[t] = math.log(1 + n / df)
         total = sum(weights.values())
@@ -126,7 +126,7 @@ class HybridRetriever:
             return {}
         out = {}
         for d, m in metas.items():
-            got = sum(w for t, w in weights.items() if t in m.title_norm)
+            got = sum(w for t, w in weights.items() if holds(m.title_norm, t))
             if got:
                 out[d] = got / total
         return out
@@ -149,24 +149,26 @@ class HybridRetriever:
         focus = [] if plain_only else self._focus(info, metas, titles, allowed_docs)
         kw_scores: dict[str, float] = {}
         dense_sims: dict[str, float] = {}
-        lists: list[tuple[float, list[str]]] = []  # (weight, ranked passage ids)
+        lists: list[tuple[str, float, list[str]]] = []  # (side, weight, ranked passage ids)
         qvec = self.archive.embedder.embed_query(question) if mode in ("hybrid", "dense") else None
         searches: list[tuple[set[str] | None, int | None]] = [(allowed_docs, None)]
         searches += [(docs, s.focus_depth) for docs in focus]
         plain: dict[str, list[str]] = {}
-        sides: dict[str, list[tuple[float, list[str]]]] = {"keyword": [], "dense": []}
+        sides: dict[str, list[tuple[str, float, list[str]]]] = {"keyword": [], "dense": []}
         for docs, depth in searches:
             if mode in ("hybrid", "keyword"):
                 ranked = self._keyword(keyword, tokens, docs, depth or s.keyword_depth, kw_scores)
-                lists.append((s.keyword_weight, ranked))
-                sides["keyword"].append((s.keyword_weight, ranked))
+                lists.append(("keyword", s.keyword_weight, ranked))
+                sides["keyword"].append(("keyword", s.keyword_weight, ranked))
                 plain.setdefault("keyword", ranked)
             if qvec is not None:
                 ranked = self._dense(keyword, metas, qvec, docs, depth or s.dense_depth, dense_sims)
-                lists.append((s.dense_weight, ranked))
-                sides["dense"].append((s.dense_weight, ranked))
+                lists.append(("dense", s.dense_weight, ranked))
+                sides["dense"].append(("dense", s.dense_weight, ranked))
 
         scored = self._fuse(lists, keyword, metas, info if not plain_only else analyse(""), titles)
+        if mode == "hybrid" and s.phrase_weight:
+            scored = self._phrase_rerank(scored, question, keyword, texts)
         hits = self._shape(scored, keyword, texts, k, kw_scores, dense_sims)
         return Retrieval(
             hits, info, tokens, (time.perf_counter() - t0) * 1000,
@@ -177,14 +179,23 @@ class HybridRetriever:
             year_support=self._year_support(info, keyword, metas, texts, plain.get("keyword", []), kw_scores),
         )
 
-    def _fuse(self, lists: list[tuple[float, list[str]]], keyword: KeywordIndex, metas: dict[str, DocMeta],
+    def _fuse(self, lists: list[tuple[str, float, list[str]]], keyword: KeywordIndex, metas: dict[str, DocMeta],
               info: QueryInfo, titles: dict[str, float]) -> list[tuple[float, str]]:
         """Weighted reciprocal-rank fusion of ranked lists, plus the year and title agreement boosts."""
         s = self.settings
         fused: dict[str, float] = {}
-        for weight, ranked in lists:
-            for rank, pid in enumerate(ranked):
+        if s.focus_fusion == "best":
+            best: dict[tuple[str, str], tuple[float, int]] = {}
+            for side, weight, ranked in lists:
+                for rank, pid in enumerate(ranked):
+                    if (side, pid) not in best or rank < best[side, pid][1]:
+                        best[side, pid] = (weight, rank)
+            for (_, pid), (weight, rank) in best.items():
                 fused[pid] = fused.get(pid, 0.0) + weight / (s.rrf_k + rank + 1)
+        else:
+            for _, weight, ranked in lists:
+                for rank, pid in enumerate(ranked):
+                    fused[pid] = fused.get(pid, 0.0) + weight / (s.rrf_k + rank + 1)
         scale = (s.keyword_weight + s.dense_weight) / (s.rrf_k + 1)
         scored: list[tuple[float, str]] = []
         for pid, base in fused.items():
@@ -195,6 +206,25 @@ class HybridRetriever:
             scored.append((base + scale * boost, pid))
         scored.sort(key=lambda x: -x[0])
         return scored
+
+    def _phrase_rerank(self, scored: list[tuple[float, str]], question: str, keyword: KeywordIndex,
+                       texts: dict[str, str]) -> list[tuple[float, str]]:
+        """The fused top passages re-ordered by how many of the question's character bigrams each holds: of two
+        passages on the same subject (last year's resolution and this year's), the one that says what the
+        question says, in its words, goes first. A share of 1 is worth a first place in both rankings."""
+        s = self.settings
+        grams = question_bigrams(question)
+        if not grams:
+            return scored
+        scale = (s.keyword_weight + s.dense_weight) / (s.rrf_k + 1)
+        head = []
+        for score, pid in scored[: s.phrase_depth]:
+            row = keyword.rows[keyword.position[pid]]
+            text = squash(texts.get(row.doc_id, "")[row.start : row.end])
+            share = sum(1 for g in grams if g in text) / len(grams)
+            head.append((score + s.phrase_weight * scale * share, pid))
+        head.sort(key=lambda x: -x[0])
+        return head + scored[s.phrase_depth :]
 
     @staticmethod
     def _year_support(info: QueryInfo, keyword: KeywordIndex, metas: dict[str, DocMeta], texts: dict[str, str],

@@ -87,3 +87,42 @@ def test_plain_component_modes_use_one_ranking_without_focusing(qa) -> None:  # 
     assert vector.dense_docs and not vector.keyword_docs
     # the plain ranking reads the question as written: no alias expansion ("十八大" spelled out)
     assert set(bm25.tokens) < set(focused.tokens)
+
+
+def test_focused_search_counts_a_passage_once_at_its_better_rank(qa) -> None:  # noqa: ANN001
+    from vectorstore.query import analyse
+
+    r = qa.retriever
+    kw = qa.archive.keyword()
+    metas, _ = r._docs(kw)
+    a, b, c, d = (row.passage_id for row in kw.rows[:4])
+    # a leads both whole-archive rankings; d is last there but first when its document is searched alone
+    lists = [("keyword", 0.5, [a, b, c, d]), ("dense", 0.5, [a, b, c, d]),
+             ("keyword", 0.5, [d, c]), ("dense", 0.5, [d, c])]
+
+    def scores(fusion: str) -> dict[str, float]:
+        r.settings = qa.settings.model_copy(update={"focus_fusion": fusion})
+        return {p: s for s, p in r._fuse(lists, kw, metas, analyse(""), {})}
+
+    best, summed = scores("best"), scores("sum")
+    r.settings = qa.settings
+    assert best[a] >= best[d] and best[d] > best[b]  # rescued from last place, but not above the leader
+    assert summed[d] > summed[a]  # adding the lists up crowds the leader out
+
+
+def test_passage_saying_what_the_question_says_goes_first(qa) -> None:  # noqa: ANN001
+    r = qa.retriever
+    kw = qa.archive.keyword()
+    texts = r.texts()
+    first = {row.doc_id: row.passage_id for row in reversed(kw.rows)}
+    lead, other = first["report_2017.txt"], first["other.txt"]
+    scored = [(0.0170, other), (0.0165, lead)]  # fused scores a little apart, the wrong one ahead
+    question = "文化旅游节由哪个部门承办？"
+    reranked = [p for _, p in r._phrase_rerank(scored, question, kw, texts)]
+    assert reranked == [other, lead]
+    question = "临江区今年主要任务里新增就业岗位多少个？"
+    reranked = [p for _, p in r._phrase_rerank(scored, question, kw, texts)]
+    assert reranked == [lead, other]
+    r.settings = qa.settings.model_copy(update={"phrase_weight": 0.0})
+    assert r.search(question).hits  # the rerank is a setting; off, search still works
+    r.settings = qa.settings

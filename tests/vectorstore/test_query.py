@@ -1,0 +1,43 @@
+"""Question analysis: pure functions, no index."""
+
+from __future__ import annotations
+
+from vectorstore.query import analyse, question_bigrams
+
+
+def test_question_bigrams_leave_out_interrogatives_and_punctuation() -> None:
+    grams = question_bigrams("会议同意了哪一年的工作部署？")
+    assert {"会议", "同意", "工作", "部署"} <= grams
+    assert not any(c in g for g in grams for c in "哪？")
+    assert "意了" in grams and "了一" not in grams  # "哪" splits the question: no bigram spans it
+
+
+def test_question_bigrams_are_normalised_like_the_passages() -> None:
+    assert {"12", "20"} <= question_bigrams("新增１２０部")  # full-width digits
+    assert "会议" in question_bigrams("會議決定")  # traditional characters
+
+
+def test_question_bigrams_of_a_question_word_alone_are_empty() -> None:
+    assert question_bigrams("是什么？") == set()
+
+
+def test_analyse_spells_out_congress_aliases() -> None:
+    info = analyse("十八大以来的变化")
+    assert "第十八次全国代表大会" in info.phrases
+
+
+def test_a_target_year_is_not_the_year_asked_about() -> None:
+    assert analyse("十七大报告里，到2020年翻两番的目标是什么？").years == []  # a plan's target, written in 2007
+    assert analyse("到二〇三五年基本实现什么？").years == []
+    assert analyse("2018年报告提出到2020年的目标").years == [2018]
+    assert analyse("到2019年底全国还有多少贫困人口？").years == [2019]  # a state at a date, not a target
+    assert analyse("2020年的目标是什么？").years == [2020]
+
+
+def test_holds_does_not_find_a_numeral_inside_a_larger_number() -> None:
+    from vectorstore.query import holds
+
+    assert not holds("高举旗帜(十五大)", "五大")
+    assert holds("党的五大", "五大") and holds("五大", "五大")
+    assert not holds("第十四届人民代表大会", "四届") and holds("第四届全国人民代表大会", "四届")
+    assert holds("政府工作报告", "工作报告")  # other terms: plain substring
