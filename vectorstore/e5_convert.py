@@ -667,6 +667,14 @@ def _corpus_dir() -> Path:
     return Path(os.environ.get("SPEECHQA_CORPUS", Path(__file__).resolve().parents[2] / "shared" / "corpus"))
 
 
+def check_files(corpus: Path, n: int = 2) -> list[Path]:
+    """The files the check and the bench read: the n largest .txt files of the folder (any corpus will do)."""
+    files = sorted(corpus.glob("*.txt"), key=lambda p: (-p.stat().st_size, p.name))
+    if len(files) < n:
+        raise FileNotFoundError(f"{corpus}: need {n} .txt files to sample from")
+    return files[:n]
+
+
 def _read_lines(path: Path) -> list[str]:
     return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
@@ -680,12 +688,12 @@ def _chunks(text: str, size: int, count: int) -> list[str]:
 
 
 def sample_texts(corpus: Path) -> dict[str, list[str]]:
-    """Short lines, ~250-character passages and one >512-token text from the two check files."""
+    """Short lines, ~250-character passages and one >512-token text from the check files."""
     short: list[str] = []
     passages: list[str] = []
     joined = ""
-    for name in ("seed_000.txt", "gwr_2018.txt"):
-        lines = _read_lines(corpus / name)
+    for path in check_files(corpus):
+        lines = _read_lines(path)
         cands = [ln for ln in lines if 6 <= len(ln) <= 80 and any("\u4e00" <= ch <= "\u9fff" for ch in ln)]
         short += cands[:: max(len(cands) // 12, 1)][:12]
         body = "".join(lines)
@@ -760,8 +768,8 @@ def run_check(folder: Path, corpus: Path, variant: str = "original") -> bool:
     limit = model.max_seq_length
     prefix = {False: PROMPTS["passage"], True: PROMPTS["query"]}
 
-    # 1. tokenisation: counts on every line of the two files, full ids when e5.c can be compiled
-    lines = _read_lines(corpus / "seed_000.txt") + _read_lines(corpus / "gwr_2018.txt")
+    # 1. tokenisation: counts on every line of the check files, full ids when e5.c can be compiled
+    lines = [ln for path in check_files(corpus) for ln in _read_lines(path)]
     every = lines + [t for g in groups.values() for t in g]
     engine_ids = _engine_token_ids(source_path(variant))
     count_diff: list[str] = []
@@ -814,7 +822,7 @@ def run_bench(folder: Path, corpus: Path, threads: int = 2, n_engine: int = 16, 
     import torch
 
     torch.set_num_threads(threads)
-    body = "".join(_read_lines(corpus / "gwr_2018.txt")) + "".join(_read_lines(corpus / "seed_000.txt"))
+    body = "".join(ln for path in check_files(corpus) for ln in _read_lines(path))
     texts = _chunks(body, 250, n_torch)
     queries = sample_texts(corpus)["short"]
     model = _load_st(folder)
