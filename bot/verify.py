@@ -135,11 +135,16 @@ _CN_NUM = "零〇一二三四五六七八九十百千两"
 _UNITS = ("平方公里|平方米|公里|千米|百分点|个|项|条|家|所|次|届|年|月|日|号|天|周|岁|万|亿|倍|名|人|位|辆|座|户|元|"
           "米|吨|亩|件|批|期|份|点|处|类|种|级|部|台|张|本|篇|分钟|小时|时|秒|度|%|‰")
 _ARABIC = re.compile(rf"(第)?(\d+(?:\.\d+)?)\s*({_UNITS})?")
-_CHINESE = re.compile(rf"(第)?([{_CN_NUM}]+)({_UNITS})")
+_CHINESE = re.compile(rf"(第)?([{_CN_NUM}]+?)({_UNITS})")
 _PERCENT = re.compile(rf"百分之([{_CN_NUM}]+|\d+(?:\.\d+)?)")
 _ISO_DATE = re.compile(r"(?<!\d)(\d{4})[-./](\d{1,2})[-./](\d{1,2})(?!\d)")
 _QUOTED = re.compile(r"“([^”]{2,60})”|「([^」]{2,60})」|『([^』]{2,60})』|《([^》]{1,60})》|\"([^\"]{2,60})\"|‘([^’]{2,60})’")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+# 二０二０年 (full-width zeros among Chinese digits, NFKC-folded to 二0二0): a year written digit by digit
+_MIXED_DIGITS = re.compile(r"[〇零一二三四五六七八九0-9]*(?:[〇零一二三四五六七八九][0-9]|[0-9][〇零一二三四五六七八九])[〇零一二三四五六七八九0-9]*")
+_DIGIT_OF = str.maketrans("〇零一二三四五六七八九", "00123456789")
+# units that count the same thing: 420名 = 四百二十人 = 420位
+_SAME_UNIT = {"名": "人", "位": "人", "千米": "公里"}
 
 
 def cn_value(text: str) -> int | None:
@@ -184,6 +189,7 @@ class Fact:
 def figures(text: str) -> list[Fact]:
     """Numbers with their unit: 5月, ５月, 五月, 2022年, 百分之五十 (= 50%), 第二条, 3.5万, 1,200元."""
     norm = _THOUSANDS.sub("", normalize(text))
+    norm = _MIXED_DIGITS.sub(lambda m: m.group(0).translate(_DIGIT_OF), norm)
     out: list[Fact] = []
     for m in _ISO_DATE.finditer(norm):
         out += [Fact("figure", _canon(m.group(1)), "年", m.group(0)), Fact("figure", _canon(m.group(2)), "月", m.group(0)),
@@ -196,7 +202,8 @@ def figures(text: str) -> list[Fact]:
             out.append(Fact("figure", val, "%", m.group(0)))
     norm = _PERCENT.sub(" ", norm)
     for m in _ARABIC.finditer(norm):
-        out.append(Fact("figure", ("第" if m.group(1) else "") + _canon(m.group(2)), m.group(3) or "", m.group(0)))
+        unit = m.group(3) or ""
+        out.append(Fact("figure", ("第" if m.group(1) else "") + _canon(m.group(2)), _SAME_UNIT.get(unit, unit), m.group(0)))
     for m in _CHINESE.finditer(norm):
         num = m.group(2)
         if m.start(2) > 0 and norm[m.start(2) - 1] in _CN_NUM:
@@ -208,7 +215,8 @@ def figures(text: str) -> list[Fact]:
         val = cn_value(num)
         if val is None:
             continue
-        out.append(Fact("figure", ("第" if m.group(1) else "") + str(val), m.group(3), m.group(0)))
+        out.append(Fact("figure", ("第" if m.group(1) else "") + str(val), _SAME_UNIT.get(m.group(3), m.group(3)),
+                        m.group(0)))
     return out
 
 

@@ -133,6 +133,15 @@ def test_chinese_figures_are_read() -> None:
     assert ("1", "个") not in got  # 一个 is an article here, not a figure
 
 
+def test_mixed_digit_years_and_same_count_units_are_read_alike() -> None:
+    passage = "国内生产总值到二０二０年力争比二０００年翻两番。全市共招录四百二十人，新建道路十二千米。"
+    assert {("2020", "年"), ("2000", "年")} <= {(f.value, f.unit) for f in verify.figures(passage)}
+    for sentence in ("到2020年力争比2000年翻两番[1]。", "全市共招录420名[1]。", "新建道路12公里[1]。"):
+        assert verify.check_answer(sentence, [passage], "X").path == "generated_kept", sentence
+    for sentence in ("到2021年力争比2000年翻两番[1]。", "全市共招录421名[1]。", "新建道路12米[1]。"):
+        assert verify.check_answer(sentence, [passage], "X").path == "fallback_extractive", sentence
+
+
 # ---------------------------------------------------------------------------- passages are data
 def _citation(n: int, text: str, title: str = "讲话", date: str = "2021-04-28") -> Citation:
     return Citation(n=n, doc_id=f"d{n}.txt", source=f"d{n}.txt", title=title, date=date, speaker="", text=text,

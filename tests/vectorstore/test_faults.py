@@ -24,16 +24,11 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ENV, Server, free_port, write
+from tests.vectorstore.chroma_data import CANTEEN_Q, NOTICE, OTHER, PARKING_Q, REPO, chroma_run
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parents[2]
-CHROMA = Path(sys.executable).parent / "chroma"
-NOTICE = "关于城区停车收费调整的通知\n经区政府常务会议研究决定，城区路内停车收费标准调整为每小时{fee}元，自下月起执行，由区城管局负责。\n"
-OTHER = "关于社区食堂建设的通知\n全区年内建成社区食堂二十家，每家补助资金三十五万元，由区民政局负责组织实施。\n"
 NEW = "关于河道治理的通知\n今年完成城区河道清淤十二公里，新建生态护岸八公里，汛期前全部完工。\n"
-PARKING_Q = "城区路内停车收费标准调整为每小时多少元？"
-CANTEEN_Q = "社区食堂每家补助资金多少万元？"
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -41,10 +36,8 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 def chroma_server(tmp_path: Path) -> Iterator[tuple[str, Server]]:
     from vectorstore.chroma_store import DenseStore
 
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    server = Server([str(CHROMA), "run", "--path", str(tmp_path / "chroma_server"), "--host", "127.0.0.1",
-                     "--port", str(port)], f"{url}/api/v2/heartbeat")
+    argv, url, heartbeat = chroma_run(tmp_path / "chroma_server", free_port())
+    server = Server(argv, heartbeat)
     server.start()
     try:
         yield url, server

@@ -17,15 +17,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import free_port, serving, write
+from tests.vectorstore.chroma_data import CANTEEN_Q, NOTICE, OTHER, PARKING_Q, REPO, chroma_run
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parents[2]
-CHROMA = Path(sys.executable).parent / "chroma"
-NOTICE = "关于城区停车收费调整的通知\n经区政府常务会议研究决定，城区路内停车收费标准调整为每小时{fee}元，自下月起执行，由区城管局负责。\n"
-OTHER = "关于社区食堂建设的通知\n全区年内建成社区食堂二十家，每家补助资金三十五万元，由区民政局负责组织实施。\n"
-PARKING_Q = "城区路内停车收费标准调整为每小时多少元？"
-CANTEEN_Q = "社区食堂每家补助资金多少万元？"
 
 
 @pytest.fixture(scope="module")
@@ -33,11 +28,9 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[st
     from vectorstore.chroma_store import DenseStore
 
     path = tmp_path_factory.mktemp("chroma_server")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    argv = [str(CHROMA), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)]
+    argv, url, heartbeat = chroma_run(path, free_port())
     try:
-        with serving(argv, f"{url}/api/v2/heartbeat", log=path.parent / f"{path.name}.log"):
+        with serving(argv, heartbeat, log=path.parent / f"{path.name}.log"):
             yield url, path
     finally:
         DenseStore.forget_clients()
