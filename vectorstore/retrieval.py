@@ -183,20 +183,19 @@ class HybridRetriever:
               info: QueryInfo, titles: dict[str, float]) -> list[tuple[float, str]]:
         """Weighted reciprocal-rank fusion of ranked lists, plus the year and title agreement boosts."""
         s = self.settings
+        # "best": a passage counts once per side (keyword, dense), at its best rank in that side's lists
+        # (the whole-archive search and the focused ones); "sum": once per list
+        shares: dict[tuple[object, str], float] = {}
+        for i, (side, weight, ranked) in enumerate(lists):
+            group = side if s.focus_fusion == "best" else i
+            for rank, pid in enumerate(ranked):
+                share = weight / (s.rrf_k + rank + 1)
+                if share > shares.get((group, pid), 0.0):
+                    shares[group, pid] = share
         fused: dict[str, float] = {}
-        if s.focus_fusion == "best":
-            best: dict[tuple[str, str], tuple[float, int]] = {}
-            for side, weight, ranked in lists:
-                for rank, pid in enumerate(ranked):
-                    if (side, pid) not in best or rank < best[side, pid][1]:
-                        best[side, pid] = (weight, rank)
-            for (_, pid), (weight, rank) in best.items():
-                fused[pid] = fused.get(pid, 0.0) + weight / (s.rrf_k + rank + 1)
-        else:
-            for _, weight, ranked in lists:
-                for rank, pid in enumerate(ranked):
-                    fused[pid] = fused.get(pid, 0.0) + weight / (s.rrf_k + rank + 1)
-        scale = (s.keyword_weight + s.dense_weight) / (s.rrf_k + 1)
+        for (_, pid), share in shares.items():
+            fused[pid] = fused.get(pid, 0.0) + share
+        scale = self._first_place()
         scored: list[tuple[float, str]] = []
         for pid, base in fused.items():
             row = keyword.rows[keyword.position[pid]]
@@ -207,6 +206,11 @@ class HybridRetriever:
         scored.sort(key=lambda x: -x[0])
         return scored
 
+    def _first_place(self) -> float:
+        """The fused score of a passage ranked first by both keyword and dense search: the unit of the boosts."""
+        s = self.settings
+        return (s.keyword_weight + s.dense_weight) / (s.rrf_k + 1)
+
     def _phrase_rerank(self, scored: list[tuple[float, str]], question: str, keyword: KeywordIndex,
                        texts: dict[str, str]) -> list[tuple[float, str]]:
         """The fused top passages re-ordered by how many of the question's character bigrams each holds: of two
@@ -216,7 +220,7 @@ class HybridRetriever:
         grams = question_bigrams(question)
         if not grams:
             return scored
-        scale = (s.keyword_weight + s.dense_weight) / (s.rrf_k + 1)
+        scale = self._first_place()
         head = []
         for score, pid in scored[: s.phrase_depth]:
             row = keyword.rows[keyword.position[pid]]
