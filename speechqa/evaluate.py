@@ -78,9 +78,7 @@ def score(item: dict[str, object], answer: Answer, tally: Tally, k: int = 5) -> 
     for cut in tally.hits:
         tally.hits[cut].append(int(gold in docs[:cut]))
     tally.rr.append(1.0 / (docs.index(str(gold)) + 1) if gold in docs else 0.0)
-    parts = list(item.get("answer_parts") or []) or [item["answer"]]
-    texts = [squash(c.text) for c in answer.citations[:k]]
-    found = all(any(squash(str(p)) in t for t in texts) for p in parts)
+    found = span_found(item, answer.citations[:k])
     tally.span.append(int(found))
     return {"refused": answer.refused, "docs": docs[:k], "span": found}
 

@@ -102,3 +102,13 @@ def test_charsmap_reproduces_the_engine_table() -> None:
             continue
         assert norm.normalize_str(f"a{chr(cp)}b") == "a" + "".join(map(chr, outs)) + "b", hex(cp)
     assert norm.normalize_str("中文，ＡＢＣ\u3000x") == "中文,ABC x"
+
+
+def test_check_files_are_the_largest_text_files_of_any_folder(tmp_path: Path) -> None:
+    for name, size in (("a.txt", 30), ("b.txt", 500), ("c.txt", 200), ("big.md", 9000)):
+        (tmp_path / name).write_text("字" * size, encoding="utf-8")
+    assert [p.name for p in e5_convert.check_files(tmp_path)] == ["b.txt", "c.txt"]
+    (tmp_path / "b.txt").unlink()
+    (tmp_path / "c.txt").unlink()
+    with pytest.raises(FileNotFoundError):
+        e5_convert.check_files(tmp_path)
