@@ -21,7 +21,7 @@ import gradio as gr
 
 from bot.types import Answer, Citation
 from ingest.model import Document
-from speechqa.settings import Settings, get_settings
+from core.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from bot.admin import ActionResult, Admin, QAPool

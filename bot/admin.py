@@ -42,7 +42,7 @@ from bot import llm
 from bot.qa import QA
 from ingest import discover
 from ingest.model import IngestError
-from speechqa.settings import Settings
+from core.settings import Settings
 from vectorstore.archive import FileResult, IngestReport, Progress
 
 log = logging.getLogger("speechqa.admin")

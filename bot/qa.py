@@ -12,7 +12,7 @@ from bot.extractive import compose, pick_sentences
 from bot.refusal import coverage, satisfies, specifics
 from bot.types import Answer, Citation
 from ingest.model import Document
-from speechqa.settings import Settings
+from core.settings import Settings
 from vectorstore.archive import Archive
 from vectorstore.catalog import DocRow, StoreError
 from vectorstore.embeddings import ServiceUnavailable

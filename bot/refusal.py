@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ingest.normalize import squash
+from core.zh import squash
 from vectorstore.keyword import KeywordIndex
 from vectorstore.query import cn_number, holds, key_terms, years_in
 

@@ -24,7 +24,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ingest.normalize import normalize, squash
+from core.zh import normalize, squash
 
 Outcome = Literal["generated_kept", "sentences_dropped", "fallback_extractive", "fallback_refusal"]
 Reason = Literal["no_citation", "bad_citation", "unsupported_figure", "unsupported_quote", "unsupported_wording",

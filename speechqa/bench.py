@@ -30,7 +30,7 @@ from typing import Any
 
 from ingest import discover, load_document, split_document
 from ingest.model import Document
-from speechqa.settings import Settings
+from core.settings import Settings
 from vectorstore.archive import Archive, IngestReport, Progress, passage_view
 
 

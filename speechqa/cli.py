@@ -13,7 +13,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see vectorstore/__init__.py
 
-from speechqa.settings import Settings  # noqa: E402
+from core.settings import Settings  # noqa: E402
 
 
 def _settings(args: argparse.Namespace) -> Settings:

@@ -25,8 +25,8 @@ from bot import llm, verify
 from bot.llm import LLMUnavailable
 from bot.qa import QA
 from bot.types import Answer, Citation
-from ingest.normalize import squash
-from speechqa.settings import Settings
+from core.zh import squash
+from core.settings import Settings
 from speechqa.stats import mean, pct
 
 MODES = ("hybrid", "keyword", "dense", "bm25", "vector")

@@ -44,7 +44,7 @@ import numpy as np
 
 from ingest import split_document
 from ingest.model import Document
-from speechqa.settings import Settings
+from core.settings import Settings
 from speechqa.stats import mean, pct
 
 if TYPE_CHECKING:

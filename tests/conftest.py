@@ -32,7 +32,7 @@ def corpus_dir() -> Path:
 
 @pytest.fixture
 def make_settings(tmp_path: Path) -> Callable[..., object]:
-    from speechqa.settings import Settings
+    from core.settings import Settings
 
     def make(**kw: object) -> Settings:
         kw.setdefault("db", tmp_path / "db")
@@ -45,7 +45,7 @@ def make_settings(tmp_path: Path) -> Callable[..., object]:
 def seed_qa(tmp_path_factory: pytest.TempPathFactory, corpus_dir: Path):  # noqa: ANN201
     """The two seed speeches indexed once, with the real model, for the read-only tests."""
     from bot.qa import QA
-    from speechqa.settings import Settings
+    from core.settings import Settings
     from vectorstore.archive import Archive
 
     settings = Settings(db=tmp_path_factory.mktemp("seed") / "db")

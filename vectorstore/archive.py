@@ -20,7 +20,7 @@ import numpy as np
 
 from ingest import discover, load_document, split_document
 from ingest.model import Document, IngestError, Passage
-from speechqa.settings import Settings
+from core.settings import Settings
 from vectorstore.catalog import Catalog, DocRow
 from vectorstore.chroma_store import DenseStore
 from vectorstore.embeddings import Embedder, get_embedder

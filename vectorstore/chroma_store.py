@@ -16,7 +16,7 @@ import numpy as np
 from chromadb.config import Settings as ChromaSettings
 from chromadb.errors import ChromaError
 
-from speechqa.settings import Settings
+from core.settings import Settings
 from vectorstore.catalog import StoreError, describe_store_error
 from vectorstore.embeddings import Embedder, ServiceUnavailable, SpeechqaEmbeddingFunction
 

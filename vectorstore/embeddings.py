@@ -24,7 +24,7 @@ import numpy as np
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 from chromadb.utils.embedding_functions import register_embedding_function
 
-from speechqa.settings import Settings
+from core.settings import Settings
 
 
 class Embedder(Protocol):

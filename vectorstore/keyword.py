@@ -22,7 +22,7 @@ import bm25s
 import numpy as np
 import rjieba
 
-from ingest.normalize import normalize
+from core.zh import normalize
 from vectorstore.catalog import Catalog, PassageRow
 
 _WORDISH = re.compile(r"[\w\u4e00-\u9fff]")

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from ingest.normalize import normalize
+from core.zh import normalize
 
 _YEAR = re.compile(r"(?<!\d)(19[4-9]\d|20[0-9]\d)(?!\d)")
 _CN_DIGITS = str.maketrans("〇○零一二三四五六七八九", "000123456789")

@@ -12,8 +12,8 @@ from typing import Literal
 
 import numpy as np
 
-from ingest.normalize import normalize, squash
-from speechqa.settings import Settings
+from core.zh import normalize, squash
+from core.settings import Settings
 from vectorstore.archive import Archive
 from vectorstore.keyword import KeywordIndex, tokenize
 from vectorstore.query import QueryInfo, analyse, document_year, holds, key_terms, question_bigrams, years_in

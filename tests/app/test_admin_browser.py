@@ -20,7 +20,7 @@ from playwright.sync_api import Page, expect
 from pydantic import SecretStr
 
 import app
-from speechqa.settings import Settings
+from core.settings import Settings
 from tests.conftest import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]

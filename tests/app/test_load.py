@@ -11,7 +11,7 @@ import pytest
 
 import app
 from speechqa.loadtest import run_load
-from speechqa.settings import Settings
+from core.settings import Settings
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.slow

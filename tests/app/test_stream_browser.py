@@ -25,7 +25,7 @@ from langchain_core.outputs import ChatGenerationChunk
 from playwright.sync_api import Page, expect
 
 import app
-from speechqa.settings import Settings
+from core.settings import Settings
 from tests.conftest import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]

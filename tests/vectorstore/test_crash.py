@@ -102,7 +102,7 @@ class State:
 
 
 def read_state(db: Path) -> State:
-    from speechqa.settings import Settings
+    from core.settings import Settings
     from vectorstore.archive import Archive
 
     archive = Archive(Settings(db=db))
@@ -255,7 +255,7 @@ def run_and_kill(args: list[str], db: Path, delay: float | None = None, watch: s
 def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     """Folders A, B, C; clean builds of each (the same CLI command, run in this process); and how long the
     incremental runs from A's index take (they are checked against the clean builds too)."""
-    from speechqa.settings import Settings
+    from core.settings import Settings
     from vectorstore.embeddings import get_embedder
 
     root = tmp_path_factory.mktemp("crash")
@@ -359,7 +359,7 @@ def test_killed_ingest_then_rerun_equals_a_clean_build(world: dict[str, object])
 def versions_of(folders: list[Path]) -> dict[str, list[tuple[str, set[tuple[int, int]]]]]:
     """Every version of every document a reader may legitimately see: (cleaned text, passage spans)."""
     from ingest import load_document, split_document
-    from speechqa.settings import Settings
+    from core.settings import Settings
 
     s = Settings()
     out: dict[str, list[tuple[str, set[tuple[int, int]]]]] = {}
@@ -379,7 +379,7 @@ def test_readers_during_a_killed_ingest_never_fail_nor_cite_half_documents(world
     the highlighted span is one of its passages, and a version that was not in the index before the run is
     cited only if it is, completely, in the index the killed run left behind."""
     from bot.qa import QA
-    from speechqa.settings import Settings
+    from core.settings import Settings
     from vectorstore.chroma_store import DenseStore
 
     root: Path = world["root"]  # type: ignore[assignment]

@@ -6,7 +6,7 @@ import pytest
 from pydantic import SecretStr
 
 import vectorstore.embeddings as emb
-from speechqa.settings import Settings
+from core.settings import Settings
 
 
 def test_remote_embedder_gets_the_embedding_key_not_the_llm_key(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -64,7 +64,7 @@ def ask_during_outage(qa, question: str):  # noqa: ANN001, ANN201
 
 def test_chroma_server_down_then_back(tmp_path: Path, chroma_server: tuple[str, Server]) -> None:
     from bot.qa import QA
-    from speechqa.settings import Settings
+    from core.settings import Settings
     from vectorstore.archive import Archive
 
     url, server = chroma_server
@@ -108,7 +108,7 @@ def test_chroma_server_down_then_back(tmp_path: Path, chroma_server: tuple[str, 
 def test_chroma_server_down_when_the_app_starts(tmp_path: Path, chroma_server: tuple[str, Server]) -> None:
     """A QA built while the server is down (the app started first) answers with the message, then works."""
     from bot.qa import QA
-    from speechqa.settings import Settings
+    from core.settings import Settings
     from vectorstore.archive import Archive
     from vectorstore.chroma_store import DenseStore
 
@@ -178,7 +178,7 @@ def snapshot(archive) -> tuple[object, ...]:  # noqa: ANN001
 
 def test_full_disk_during_ingest(tmp_path: Path, small_disk: Path) -> None:
     from bot.qa import QA
-    from speechqa.settings import Settings
+    from core.settings import Settings
     from vectorstore.archive import Archive
 
     folder = tmp_path / "docs"
@@ -234,7 +234,7 @@ def test_full_disk_during_ingest(tmp_path: Path, small_disk: Path) -> None:
 
 def test_embedding_server_down_then_back(tmp_path: Path) -> None:
     from bot.qa import QA
-    from speechqa.settings import Settings
+    from core.settings import Settings
     from vectorstore.archive import Archive
 
     port = free_port()

@@ -62,7 +62,7 @@ def cited(ans) -> str:  # noqa: ANN001
 
 def test_ingest_ask_update_remove_through_a_chroma_server(tmp_path: Path, chroma_server: tuple[str, Path]) -> None:
     from bot.qa import QA
-    from speechqa.settings import Settings
+    from core.settings import Settings
     from vectorstore.archive import Archive
 
     url, server_path = chroma_server
@@ -133,7 +133,7 @@ def test_ingest_ask_update_remove_through_a_chroma_server(tmp_path: Path, chroma
 
 def test_two_archives_share_one_server_without_mixing(tmp_path: Path, chroma_server: tuple[str, Path]) -> None:
     from bot.qa import QA
-    from speechqa.settings import Settings
+    from core.settings import Settings
     from vectorstore.archive import Archive
 
     url, _ = chroma_server
