@@ -43,7 +43,7 @@ KINDS = {"list", "decision", "who", "number", "date", "where", "why", "fact", "u
 ARCHIVES = {"corpus", "demo"}
 NEAR_MISS = {"no_figure", "other_year", "other_place", "other_meeting", "other_person"}
 REQUIRED = ("id", "question", "doc", "answer", "kind")
-OPTIONAL = {"archive", "answer_parts", "near_miss"}
+OPTIONAL = {"archive", "answer_parts", "near_miss", "split"}  # split: "tune" or "heldout", assigned once
 TAG_OR_ENTITY = re.compile(r"<[A-Za-z/!][^>]*>|&(?:[A-Za-z]+|#\d+|#x[0-9A-Fa-f]+);")
 PASSAGE_GAP = 200
 
