@@ -1,13 +1,14 @@
-"""Generated answers through LangChain, checked before they are shown.
+"""Generated answers through LangChain, checked before they are shown: the prompt and the chains.
 
-The pieces:
-- `ArchiveRetriever`: a LangChain `BaseRetriever` over the hybrid retriever (and the refusal rule), for
-  use in any LangChain pipeline;
+This module builds; `bot.qa` decides (retrieval, refusal, the extractive answer) and calls it. It never
+imports `bot.qa`. The pieces:
 - `PROMPT` / `build_answer_chain(model)`: the answer chain as a Runnable, `{"question", "passages"}` -> text;
-- `build_rag_chain(retriever, model)`: retriever -> prompt -> model -> check, all one Runnable;
-- `stream_answer(qa, question, history)`: what `QA.ask_stream` runs: rewrite a follow-up, retrieve and
-  decide as `QA.ask` does, stream the model's tokens under a time limit, check the answer
-  (`bot.verify`) and end with the checked `Answer`; the extractive answer whenever anything fails.
+- `build_streaming_chain(model)`: the same, streamed as message chunks the caller can stop;
+- `chat_model(settings)`: the configured model, or the reason (in Chinese) it cannot be had;
+- `stream_checked(base, chat, ...)`: what `QA.ask_stream` runs over its extractive answer: stream the
+  model's tokens under a time limit, check the answer (`bot.verify`) and end with the checked `Answer`;
+  the extractive answer whenever anything fails. `generate_answer` is the same without the events.
+The LangChain adapters over an archive (retriever, RAG chain) are in `bot.lc`.
 
 Passages are data: the system prompt says so, they sit between <资料> and </资料> after the instructions,
 and delimiter look-alikes inside them are neutralised. Whatever a passage tells the model, the answer is
@@ -21,23 +22,16 @@ import logging
 import re
 import time
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document as LCDocument
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
-from langchain_core.retrievers import BaseRetriever
-from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
-from pydantic import ConfigDict
+from langchain_core.runnables import Runnable
 
 from bot import llm as llm_mod
 from bot import verify
-from bot.rewrite import History, rewrite_question
 from bot.types import Answer, Citation
-
-if TYPE_CHECKING:
-    from bot.qa import QA
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -133,71 +127,11 @@ def build_streaming_chain(model: Any) -> Runnable[dict[str, str], Any]:
     return PROMPT | model
 
 
-class ArchiveRetriever(BaseRetriever):
-    """LangChain retriever over `QA`'s hybrid retrieval. With `apply_refusal`, a question the refusal rule
-    turns down gets no documents. Each document's metadata holds its Citation fields (n, doc_id, title…)."""
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    qa: Any  # bot.qa.QA
-    k: int | None = None
-    where: dict[str, str] | None = None
-    mode: str = "hybrid"
-    apply_refusal: bool = True
-
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[LCDocument]:
-        retrieval = self.qa.retrieve(query, self.k, self.where, self.mode)  # type: ignore[arg-type]
-        if self.apply_refusal and self.qa.should_refuse(retrieval):
-            return []
-        return [citation_document(c) for c in self.qa._citations(retrieval)]
-
-
-def citation_document(c: Citation) -> LCDocument:
-    meta = c.to_dict()
-    meta.pop("text")
-    return LCDocument(page_content=c.text, metadata=meta)
-
-
-def document_citation(d: LCDocument) -> Citation:
-    return Citation(text=d.page_content, **d.metadata)
-
-
-def build_rag_chain(retriever: BaseRetriever, model: Any, refusal: str = "资料库中没有找到相关内容，无法回答这个问题。",
-                    counters: verify.Counters | None = verify.COUNTERS) -> Runnable[str, dict[str, Any]]:
-    """question -> {"answer", "path", "citations", "generated"}: the whole pipeline as one Runnable, for
-    LangChain users. No documents (the retriever refused) -> the refusal; otherwise the checked answer,
-    or the passages' first sentence cited [1] when nothing generated survives the check."""
-
-    def prepare(x: dict[str, Any]) -> dict[str, Any]:
-        cits = [document_citation(d) for d in x["docs"]]
-        texts, heads = model_passages(cits)
-        return {**x, "citations": cits, "texts": texts, "headers": heads, "passages": format_passages(texts, heads)}
-
-    def settle(x: dict[str, Any]) -> dict[str, Any]:
-        if not x["citations"]:
-            v = verify.check_answer("", [], "", refused=True, refusal=refusal, counters=counters)
-        else:
-            first = next(iter(re.findall(r"[^。！？!?；;\n]+[。！？!?；;]?", x["texts"][0])), x["texts"][0])
-            v = verify.check_answer(x["generated"], x["texts"], f"{first.strip()}[1]", headers=x["headers"],
-                                    counters=counters, question=str(x.get("question", "")))
-        return {"answer": v.text, "path": v.path, "citations": x["citations"], "generated": x["generated"]}
-
-    def generate(x: dict[str, Any]) -> str:
-        return build_answer_chain(model).invoke(x) if x["citations"] else ""
-
-    return (
-        {"question": RunnablePassthrough(), "docs": retriever}
-        | RunnableLambda(prepare)
-        | RunnablePassthrough.assign(generated=RunnableLambda(generate))
-        | RunnableLambda(settle)
-    )
-
-
-# ---------------------------------------------------------------------------------- QA integration
-def _chat_model(qa: QA) -> tuple[llm_mod.ChatModel | None, str]:
+# ------------------------------------------------------------------------ generated answers over QA's
+def chat_model(settings: Settings) -> tuple[llm_mod.ChatModel | None, str]:
     """(model, "") or (None, Chinese reason) when the configured model cannot be had."""
     try:
-        return llm_mod.build_chat_model(qa.settings), ""
+        return llm_mod.build_chat_model(settings), ""
     except llm_mod.LLMUnavailable as e:
         log.warning("answer model unavailable: %s", e)
         return None, str(e)
@@ -206,28 +140,27 @@ def _chat_model(qa: QA) -> tuple[llm_mod.ChatModel | None, str]:
         return None, f"模型加载失败：{type(e).__name__}"
 
 
-def stream_generated(qa: QA, base: Answer, chat: llm_mod.ChatModel,
+def stream_generated(base: Answer, chat: llm_mod.ChatModel, timeout_s: float,
                      counters: verify.Counters | None = verify.COUNTERS) -> Iterator[dict[str, Any]]:
     """Stream the model's answer over `base` (an extractive, not refused Answer), then the checked Answer."""
     t0 = time.perf_counter()
     texts, heads = model_passages(base.citations)
     inputs = {"question": base.question, "passages": format_passages(texts, heads)}
-    timeout = qa.settings.llm_timeout_s
     parts: list[str] = []
     first: float | None = None
     notice = ""
     failed = False
     try:
-        for token in llm_mod.stream_with_deadline(build_streaming_chain(chat.model), inputs, timeout, chat.lock):
+        for token in llm_mod.stream_with_deadline(build_streaming_chain(chat.model), inputs, timeout_s, chat.lock):
             if first is None:
                 first = (time.perf_counter() - t0) * 1000
             parts.append(token)
             yield {"type": "token", "text": token}
     except TimeoutError:
-        failed, notice = True, TIMEOUT_NOTICE.format(s=f"{timeout:g}")
+        failed, notice = True, TIMEOUT_NOTICE.format(s=f"{timeout_s:g}")
         if counters is not None:
             counters.event("timeouts")
-        log.warning("answer model timed out after %.0f s", timeout)
+        log.warning("answer model timed out after %.0f s", timeout_s)
     except Exception:  # noqa: BLE001
         failed, notice = True, ERROR_NOTICE
         if counters is not None:
@@ -257,47 +190,33 @@ def stream_generated(qa: QA, base: Answer, chat: llm_mod.ChatModel,
     }
 
 
-def generate_answer(qa: QA, base: Answer) -> Answer:
-    """`QA.ask`'s hook: the checked generated answer, or `base` (extractive) on any failure."""
-    chat, _reason = _chat_model(qa)
-    if chat is None:
-        verify.COUNTERS.add("fallback_extractive")
-        verify.COUNTERS.event("errors")
-        return base
-    final = base
-    for event in stream_generated(qa, base, chat):
-        if event["type"] == "answer":
-            final = event["answer"]
-    return final
-
-
-def stream_answer(qa: QA, question: str, history: History | None = None, k: int | None = None,
-                  where: dict[str, str] | None = None) -> Iterator[dict[str, Any]]:
-    """Events for one question: optionally {"type": "rewrite", "question"}, {"type": "token", "text"}…,
-    optionally {"type": "notice", "text"} (Chinese, for the user), and last {"type": "answer", "answer",
-    "check"?}. The final answer's text replaces whatever the tokens showed: only it has been checked."""
-    generating = qa.settings.answer_mode != "extractive"
-    chat, reason = _chat_model(qa) if generating else (None, "")
-    from bot.qa import clean_question
-
-    standalone = question
-    cleaned, error = clean_question(question, qa.settings.max_question_chars)
-    if history and not error:
-        standalone = rewrite_question(cleaned, history, chat, min(20.0, qa.settings.llm_timeout_s))
-        if standalone != cleaned:
-            yield {"type": "rewrite", "question": standalone}
-    base = qa.ask(standalone, k, where, generate=False)
-    if base.error or not generating:
+def stream_checked(base: Answer, chat: llm_mod.ChatModel | None, reason: str, timeout_s: float,
+                   counters: verify.Counters | None = verify.COUNTERS) -> Iterator[dict[str, Any]]:
+    """The events of a generated answer over `base` (the extractive Answer `QA.ask` gives without generating):
+    a rejected question or a refusal as it is (the model is never called), an unavailable model (`chat` None,
+    `reason` in Chinese) as a notice and `base`; otherwise `stream_generated`."""
+    if base.error:
         yield {"type": "answer", "answer": base}
         return
     if base.refused:
-        verify.check_answer("", [], "", refused=True, refusal=base.answer)
+        verify.check_answer("", [], "", refused=True, refusal=base.answer, counters=counters)
         yield {"type": "answer", "answer": base}
         return
     if chat is None:
-        verify.COUNTERS.add("fallback_extractive")
-        verify.COUNTERS.event("errors")
+        if counters is not None:
+            counters.add("fallback_extractive")
+            counters.event("errors")
         yield {"type": "notice", "text": UNAVAILABLE_NOTICE.format(reason=reason.rstrip("。"))}
         yield {"type": "answer", "answer": base}
         return
-    yield from stream_generated(qa, base, chat)
+    yield from stream_generated(base, chat, timeout_s, counters)
+
+
+def generate_answer(settings: Settings, base: Answer) -> Answer:
+    """The checked generated answer over `base` (extractive, not refused), or `base` on any failure."""
+    chat, reason = chat_model(settings)
+    final = base
+    for event in stream_checked(base, chat, reason, settings.llm_timeout_s):
+        if event["type"] == "answer":
+            final = event["answer"]
+    return final

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from core.runtime import apply_defaults
 from core.settings import Settings
 
 PARTS = 22
@@ -187,7 +188,7 @@ def build_chat_model(settings: Settings, max_tokens: int | None = None) -> ChatM
 
 def _load_llamacpp(path: Path, max_tokens: int) -> Any:
     # With the default OpenMP policy and another busy process, threads spin and generation collapses.
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    apply_defaults()  # OMP_WAIT_POLICY=PASSIVE, before llama.cpp's OpenMP runtime starts
     try:
         import llama_cpp  # noqa: F401
         from langchain_community.chat_models import ChatLlamaCpp
@@ -267,7 +268,7 @@ SMOKE_PROMPT = "请用一句话说明：会议决定5月的工作重点是集中
 def smoke(path: Path, max_tokens: int = 16) -> dict[str, float]:
     """Load the GGUF file with llama.cpp and answer one short Chinese prompt: proves the build runs here
     (a build for another CPU dies with SIGILL on a multi-token prompt) and measures its speed."""
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    apply_defaults()  # OMP_WAIT_POLICY=PASSIVE, before llama.cpp's OpenMP runtime starts
     from llama_cpp import Llama
 
     t0 = time.perf_counter()

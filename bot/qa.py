@@ -5,21 +5,27 @@ from __future__ import annotations
 import re
 import time
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
-from bot.extractive import compose, pick_sentences
+from bot import chain
+from bot.answer import Extraction, Source, extract, subject_weights
+from bot.question import analyse_question, places_in
 from bot.refusal import coverage, satisfies, specifics
+from bot.rewrite import History, rewrite_question
 from bot.types import Answer, Citation
-from ingest.model import Document
 from core.settings import Settings
+from core.zh import squash
+from ingest.model import Document
 from vectorstore.archive import Archive
 from vectorstore.catalog import DocRow, StoreError
 from vectorstore.embeddings import ServiceUnavailable
-from vectorstore.query import document_year
+from vectorstore.query import document_year, key_terms, question_bigrams, relative_years
 from vectorstore.retrieval import HybridRetriever, Mode, Retrieval
 
 REFUSAL = "资料库中没有找到相关内容，无法回答这个问题。"
+REFUSAL_NAMED = REFUSAL + "（资料库中没有关于“{what}”的资料。）"
 EMPTY_QUESTION = "请输入问题。"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028-\u202e\ufeff]")
 
@@ -33,6 +39,18 @@ def clean_question(question: str, max_chars: int) -> tuple[str, str]:
     if len(q) > max_chars:
         return "", f"问题太长（{len(q)} 字），请精简到 {max_chars} 字以内再提问。"
     return q, ""
+
+
+def assumed_year_note(question: str, this_year: int | None = None) -> str:
+    """"今年/去年…" are read against today's year: say which year that was."""
+    year = this_year or date.today().year
+    words = [w for w in ("今年", "去年", "明年", "前年") if w in question]
+    if not words or not relative_years(question, year):
+        return ""
+    return "\n（" + "、".join(f"“{w}”按{year + RELATIVE[w]}年理解" for w in words) + "。）"
+
+
+RELATIVE = {"今年": 0, "去年": -1, "明年": 1, "前年": -2}
 
 
 class QA:
@@ -53,17 +71,20 @@ class QA:
         return {d: cat.document(coll, d) for d in dict.fromkeys(h.doc_id for h in retrieval.hits)}
 
     def should_refuse(self, retrieval: Retrieval, rows: dict[str, DocRow | None] | None = None) -> bool:
-        """True when the archive does not hold the answer. Any one of:
+        return self.refusal_reason(retrieval, rows) is not None
+
+    def refusal_reason(self, retrieval: Retrieval, rows: dict[str, DocRow | None] | None = None) -> str | None:
+        """Why the archive does not hold the answer (Chinese, for the user), or None when it may. Any one of:
         - nothing was found;
         - no top passage's document mentions what the question pins down (a year, "第五次", "十七大");
+        - a place the question names is in no top source (its title, meeting or passage);
         - the archive discusses the topic only for other years than the one named (year support);
-        - keyword and dense search agree on no document among their top ones (each found something
-          different: neither found the subject);
-        - the top passages together miss most of the question's rare terms (coverage)."""
+        - the top passages together miss most of the question's rare terms (coverage).
+        Whether the passages hold an answer of the kind asked is decided after, by `bot.answer.extract`."""
         s = self.settings
         top = retrieval.hits[: s.refusal_depth]
         if not top:
-            return True
+            return REFUSAL
         known = rows if rows is not None else self.doc_rows(retrieval)
         rows_top = [known.get(h.doc_id) for h in top]
         headings = [f"{r.title} {r.meeting}" if r else "" for r in rows_top]
@@ -75,13 +96,28 @@ class QA:
                               document_year(r.date, r.title) if r else None) for sp in specs)
                 for h, head, r in zip(top, headings, rows_top, strict=True)
             ):
-                return True
+                return REFUSAL_NAMED.format(what="、".join(sp.label for sp in specs))
+        places = places_in(retrieval.info.text)
+        if places:
+            views = [squash(f"{head}{h.text}") for h, head in zip(top, headings, strict=True)]
+            missing = [p for p in places if not any(squash(p) in v for v in views)]
+            if missing:
+                return REFUSAL_NAMED.format(what="、".join(missing))
         if retrieval.year_support is not None and retrieval.year_support < s.min_year_support:
-            return True
-        if retrieval.keyword_docs and retrieval.dense_docs and not set(retrieval.keyword_docs) & set(retrieval.dense_docs):
-            return True
+            return REFUSAL
         views = [f"{head}\n{h.text}" for h, head in zip(top, headings, strict=True)]
-        return coverage(retrieval.tokens, views, self.archive.keyword()).share < s.min_coverage
+        if coverage(retrieval.tokens, views, self.archive.keyword()).share < s.min_coverage:
+            return REFUSAL
+        return None
+
+    def extract(self, question: str, retrieval: Retrieval, citations: list[Citation]) -> Extraction:
+        """The answer units of the asked kind in the cited documents (`bot.answer`)."""
+        keyword = self.archive.keyword()
+        sources = [Source(c.n, c.doc_id, c.start, c.end, c.hit_start, c.hit_end, c.title, c.speaker,
+                          document_year(c.date, c.title)) for c in citations]
+        weights = subject_weights(key_terms(retrieval.tokens), keyword.idf)
+        return extract(analyse_question(question, retrieval.info.named_years), sources, self.retriever.texts(),
+                       weights, question_bigrams(question))
 
     def ask(self, question: str, k: int | None = None, where: dict[str, str] | None = None,
             mode: Mode = "hybrid", *, generate: bool = True) -> Answer:
@@ -97,31 +133,44 @@ class QA:
             return Answer(question=q, answer=str(exc), refused=True, error=str(exc), ms=ms)
         ms = {"retrieve": retrieval.ms}
         rows = self.doc_rows(retrieval)
-        if self.should_refuse(retrieval, rows):
+        reason = self.refusal_reason(retrieval, rows)
+        citations = self.citations(retrieval, rows) if reason is None else []
+        extraction = self.extract(q, retrieval, citations) if citations else Extraction(reason=reason or REFUSAL)
+        if not extraction.answered:
             ms["total"] = (time.perf_counter() - t0) * 1000
-            return Answer(question=q, answer=REFUSAL, refused=True, ms=ms)
-        citations = self._citations(retrieval, rows)
-        chosen = pick_sentences(q, [c.text for c in citations], self.archive.keyword().idf)
-        text = compose(chosen) if chosen else "以下资料可能与问题有关，请查看引文。[1]"
+            return Answer(question=q, answer=extraction.reason or REFUSAL, refused=True, ms=ms)
+        text = extraction.text + assumed_year_note(q)
         ms["total"] = (time.perf_counter() - t0) * 1000
-        answer = Answer(question=q, answer=text, refused=False, citations=citations, ms=ms)
+        answer = Answer(question=q, answer=text, refused=False, citations=citations, ms=ms, units=extraction.units)
         # --- issue 5: generated answers (bot.chain); checked, falls back to the extractive text above ---
         if generate and self.settings.answer_mode != "extractive":
-            from bot.chain import generate_answer
-
-            answer = generate_answer(self, answer)
+            answer = chain.generate_answer(self.settings, answer)
         return answer
 
-    def ask_stream(self, question: str, history: Sequence[tuple[str, str]] | None = None, k: int | None = None,
+    def ask_stream(self, question: str, history: History | None = None, k: int | None = None,
                    where: dict[str, str] | None = None) -> Iterator[dict[str, Any]]:
-        """`ask` as events: {"type": "rewrite"|"token"|"notice", ...}, then {"type": "answer", "answer"}.
-        `history` ((question, answer) pairs) makes follow-ups standalone. See `bot.chain.stream_answer`."""
-        from bot.chain import stream_answer
-
-        yield from stream_answer(self, question, history, k, where)
+        """`ask` as events: optionally {"type": "rewrite", "question"} (`history`, (question, answer) pairs,
+        made a follow-up standalone), {"type": "token", "text"}..., optionally {"type": "notice", "text"}
+        (Chinese, for the user), and last {"type": "answer", "answer", "check"?}. The final answer's text
+        replaces whatever the tokens showed: only it has been checked (`bot.chain.stream_checked`)."""
+        s = self.settings
+        generating = s.answer_mode != "extractive"
+        chat, reason = chain.chat_model(s) if generating else (None, "")
+        standalone = question
+        cleaned, error = clean_question(question, s.max_question_chars)
+        if history and not error:
+            standalone = rewrite_question(cleaned, history, chat, min(20.0, s.llm_timeout_s))
+            if standalone != cleaned:
+                yield {"type": "rewrite", "question": standalone}
+        base = self.ask(standalone, k, where, generate=False)
+        if not generating:
+            yield {"type": "answer", "answer": base}
+            return
+        yield from chain.stream_checked(base, chat, reason, s.llm_timeout_s)
         # --- end issue 5 ---
 
-    def _citations(self, retrieval: Retrieval, rows: dict[str, DocRow | None] | None = None) -> list[Citation]:
+    def citations(self, retrieval: Retrieval, rows: dict[str, DocRow | None] | None = None) -> list[Citation]:
+        """The retrieved hits as numbered Citations ([n] in the answer is `citations[n - 1]`)."""
         known = rows if rows is not None else self.doc_rows(retrieval)
         out = []
         for n, h in enumerate(retrieval.hits, start=1):

@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from core.zh import squash
+from core.zh import CN_NUMERALS, congresses, holds, squash, years_in
 from vectorstore.keyword import KeywordIndex
-from vectorstore.query import cn_number, holds, key_terms, years_in
+from vectorstore.query import key_terms
 
 
 @dataclass
@@ -44,9 +44,7 @@ def coverage(tokens: list[str], passages: list[str], stats: KeywordIndex, per_pa
     return Coverage(found / total if total else 1.0, missing, terms)
 
 
-_NUM = "一二三四五六七八九十百零〇两"
-_ORDINAL = re.compile(rf"第[{_NUM}0-9]+[次届号期]|(?<![第{_NUM}])[{_NUM}]{{1,3}}届")
-_CONGRESS = re.compile(rf"(?<![{_NUM}])([{_NUM}]{{1,3}})大(?!会|学|力|型|量|批|幅|概|多|家|众|约|致|局|事)")
+_ORDINAL = re.compile(rf"第[{CN_NUMERALS}0-9]+[次届号期]|(?<![第{CN_NUMERALS}])[{CN_NUMERALS}]{{1,3}}届")
 
 
 @dataclass
@@ -63,9 +61,8 @@ def specifics(question: str) -> list[Specific]:
     out = [Specific(str(y), [str(y)], y) for y in years_in(question)]
     for m in _ORDINAL.finditer(question):
         out.append(Specific(m.group(0), [squash(m.group(0))]))
-    for m in _CONGRESS.finditer(question):
-        if cn_number(m.group(1)):
-            out.append(Specific(m.group(0), [squash(m.group(0)), squash(f"第{m.group(1)}次全国代表大会")]))
+    for c in congresses(question):
+        out.append(Specific(c.short, [squash(c.short), squash(c.full)]))
     return out
 
 

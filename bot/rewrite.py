@@ -15,6 +15,8 @@ from typing import Any
 
 from langchain_core.prompts import ChatPromptTemplate
 
+from core.zh import SENTENCE_ENDS
+
 log = logging.getLogger(__name__)
 
 History = Sequence[tuple[str, str]]  # (question, answer) pairs, oldest first
@@ -30,14 +32,14 @@ _SHORT = 8  # characters (without punctuation): shorter questions after a first 
 _ASKING_TAIL = re.compile(
     r"(?:(?:具体)?(?:是|有|包括|指|为)?(?:什么|哪些|哪几[个项条]?|多少|几[个项条]?|谁|哪位|哪个部门|哪里|何时|什么时候)"
     r"(?:内容|要求|措施|意见|工作|时候)?|(?:由|归)?(?:谁|哪个部门|哪些部门|哪位)(?:来)?(?:负责|牵头|主持|承担|落实)"
-    r"|怎么样|如何|怎样|为什么|吗|呢|么|啊)?[？?。！!\s]*$"
+    rf"|怎么样|如何|怎样|为什么|吗|呢|么|啊)?[{SENTENCE_ENDS}\s]*$"
 )
 _POLITE = re.compile(r"^(?:请问|请|我想知道|想问一下|问一下)[，,\s]*")
 _PRONOUN = re.compile(r"^(?:它们?|他们?|她们?|其|这(?:个|些|项|位)?|那(?:个|些|项|位)?|该(?:项|位)?|此)")
 
 
 def looks_like_follow_up(question: str) -> bool:
-    core = re.sub(r"[\s？?。！!，,、：:]", "", question)
+    core = re.sub(rf"[\s{SENTENCE_ENDS}，,、：:]", "", question)
     return bool(_LEADING.match(core)) or len(core) <= _SHORT
 
 
@@ -72,7 +74,7 @@ def rewrite_rule(question: str, history: History | None) -> str:
         tail = plain[len(subj):].strip() if plain.startswith(subj) else ""
         tail = tail.lstrip("的") if tail and _has_asking_word(tail) else "是什么？"
         rest = re.sub(r"呢[？?]?$", "", rest) + (tail if tail.endswith(("？", "?")) else tail + "？")
-    if not rest or re.fullmatch(r"[？?。！!\s]*", rest):
+    if not rest or re.fullmatch(rf"[{SENTENCE_ENDS}\s]*", rest):
         return f"{subj}？"
     joiner = "" if rest.startswith(("的", "第")) or re.match(r"[\u4e00-\u9fff]", rest) else "，"
     return f"{subj}{joiner}{rest}"

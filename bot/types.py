@@ -1,9 +1,9 @@
-"""What the answer chain returns to the CLI and the app."""
+"""What the answer chain returns to the CLI, the HTTP API and the app."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 
 @dataclass
@@ -28,6 +28,26 @@ class Citation:
         return asdict(self)
 
 
+Role = Literal["lead", "item", "sentence"]
+
+
+@dataclass
+class Unit:
+    """One piece of an answer cited on its own (a sentence, a list's lead, one item): the [n] after it opens
+    citation n's document with `start..end` highlighted. `text == document text[start:end]`."""
+
+    n: int
+    doc_id: str
+    start: int
+    end: int
+    text: str
+    role: Role
+    part: int = 0  # which part of a compound question it answers
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
 @dataclass
 class Answer:
     question: str
@@ -37,8 +57,19 @@ class Answer:
     ms: dict[str, float] = field(default_factory=dict)
     error: str = ""  # set (in Chinese) when the question itself was rejected, e.g. empty or too long
     mode: str = "extractive"
+    units: list[Unit] = field(default_factory=list)  # the extractive answer's pieces, in the order shown
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["citations"] = [c.to_dict() for c in self.citations]
-        return d
+        """The one JSON form of an answer: what `speechqa ask --json` prints and the app's HTTP API returns.
+        {"question", "answer", "refused", "citations": [Citation.to_dict()...], "ms": {"retrieve", "total",
+        ...} (milliseconds, rounded to 0.01), "error", "mode", "units": [Unit.to_dict()...]}."""
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "refused": self.refused,
+            "citations": [c.to_dict() for c in self.citations],
+            "ms": {k: round(v, 2) for k, v in self.ms.items()},
+            "error": self.error,
+            "mode": self.mode,
+            "units": [u.to_dict() for u in self.units],
+        }

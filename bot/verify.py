@@ -24,7 +24,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Literal
 
-from core.zh import normalize, squash
+from core.zh import ascii_digits, cn_number, normalize, sentence_spans, sentences, squash
 
 Outcome = Literal["generated_kept", "sentences_dropped", "fallback_extractive", "fallback_refusal"]
 Reason = Literal["no_citation", "bad_citation", "unsupported_figure", "unsupported_quote", "unsupported_wording",
@@ -94,34 +94,17 @@ def cited(text: str) -> list[int]:
 
 
 # ------------------------------------------------------------------------------------------ sentences
-_END = "。！？!?；;"
-_TRAIL = re.compile(r"(?:\s*[”’」』）)\]】])*(?:\s*\[\d+\])*")
+_TRAIL = re.compile(r"\s*\[\d+\]")  # citation markers after a sentence's end stay on it: "……。[1]"
 _MARKS_ONLY = re.compile(r"(?:\s*\[\d+\])+\s*")
 _BULLET = re.compile(r"^\s*(?:[-*•·]|\d+[.、)）](?!\d)|[（(]\d+[)）]|[一二三四五六七八九十]+、)\s*")
 
 
 def split_sentences(answer: str) -> list[str]:
-    """Sentences with the [n] markers that follow their end kept on them ("……。[1]" and "……[1]。" alike).
-
-    Lines are sentences of their own; list bullets ("1." "-") are dropped from their starts.
-    """
-    out: list[str] = []
-    for line in normalise_marks(answer).splitlines():
-        i, start = 0, 0
-        while i < len(line):
-            if line[i] in _END:
-                j = i + 1
-                while j < len(line) and line[j] in _END:
-                    j += 1
-                m = _TRAIL.match(line, j)
-                j = m.end() if m else j
-                out.append(line[start:j])
-                start = i = j
-            else:
-                i += 1
-        out.append(line[start:])
+    """Sentences (core.zh.sentences) with the [n] markers that follow their end kept on them ("……。[1]"
+    and "……[1]。" alike). Lines are sentences of their own; list bullets ("1." "-") are dropped from their
+    starts."""
     merged: list[str] = []
-    for s in (_BULLET.sub("", s).strip() for s in out):
+    for s in (_BULLET.sub("", s).strip() for s in sentences(normalise_marks(answer), _TRAIL)):
         if merged and _MARKS_ONLY.fullmatch(s):
             merged[-1] += s  # "……。" then "[1]" on the next line: the marker belongs to the sentence
         elif s:
@@ -130,7 +113,6 @@ def split_sentences(answer: str) -> list[str]:
 
 
 # ------------------------------------------------------------------------------------- facts to check
-_CN_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _CN_NUM = "零〇一二三四五六七八九十百千两"
 _UNITS = ("平方公里|平方米|公里|千米|百分点|个|项|条|家|所|次|届|年|月|日|号|天|周|岁|万|亿|倍|名|人|位|辆|座|户|元|"
           "米|吨|亩|件|批|期|份|点|处|类|种|级|部|台|张|本|篇|分钟|小时|时|秒|度|%|‰")
@@ -142,34 +124,8 @@ _QUOTED = re.compile(r"“([^”]{2,60})”|「([^」]{2,60})」|『([^』]{2,60
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 # 二０二０年 (full-width zeros among Chinese digits, NFKC-folded to 二0二0): a year written digit by digit
 _MIXED_DIGITS = re.compile(r"[〇零一二三四五六七八九0-9]*(?:[〇零一二三四五六七八九][0-9]|[0-9][〇零一二三四五六七八九])[〇零一二三四五六七八九0-9]*")
-_DIGIT_OF = str.maketrans("〇零一二三四五六七八九", "00123456789")
 # units that count the same thing: 420名 = 四百二十人 = 420位
 _SAME_UNIT = {"名": "人", "位": "人", "千米": "公里"}
-
-
-def cn_value(text: str) -> int | None:
-    """零..九千九百九十九 and digit strings like 二〇二二 as an integer; None when it is not a number."""
-    if not text:
-        return None
-    if all(c in _CN_DIGIT for c in text):
-        if len(text) == 1:
-            return _CN_DIGIT[text]
-        if len(text) >= 3 or "零" in text or "〇" in text:  # 二〇二二 read digit by digit
-            return int("".join(str(_CN_DIGIT[c]) for c in text))
-        return None
-    total, digit = 0, None
-    for c in text:
-        if c in _CN_DIGIT:
-            if digit is not None and _CN_DIGIT[c] and digit:
-                return None  # two digits in a row, e.g. 三四
-            digit = _CN_DIGIT[c]
-        elif c in "十百千":
-            mult = {"十": 10, "百": 100, "千": 1000}[c]
-            total += (digit if digit is not None else 1) * mult
-            digit = None
-        else:
-            return None
-    return total + (digit or 0)
 
 
 def _canon(value: str) -> str:
@@ -189,7 +145,7 @@ class Fact:
 def figures(text: str) -> list[Fact]:
     """Numbers with their unit: 5月, ５月, 五月, 2022年, 百分之五十 (= 50%), 第二条, 3.5万, 1,200元."""
     norm = _THOUSANDS.sub("", normalize(text))
-    norm = _MIXED_DIGITS.sub(lambda m: m.group(0).translate(_DIGIT_OF), norm)
+    norm = _MIXED_DIGITS.sub(lambda m: ascii_digits(m.group(0)), norm)
     out: list[Fact] = []
     for m in _ISO_DATE.finditer(norm):
         out += [Fact("figure", _canon(m.group(1)), "年", m.group(0)), Fact("figure", _canon(m.group(2)), "月", m.group(0)),
@@ -197,7 +153,7 @@ def figures(text: str) -> list[Fact]:
     norm = _ISO_DATE.sub(" ", norm)
     for m in _PERCENT.finditer(norm):
         v = m.group(1)
-        val = _canon(v) if v[0].isdigit() else str(cn_value(v))
+        val = _canon(v) if v[0].isdigit() else str(cn_number(v))
         if val != "None":
             out.append(Fact("figure", val, "%", m.group(0)))
     norm = _PERCENT.sub(" ", norm)
@@ -212,7 +168,7 @@ def figures(text: str) -> list[Fact]:
             continue  # 一个, 一项, 一次: mostly an article, not a figure
         if num[0] in "百千" or num in ("零", "〇"):
             continue  # 百姓, 千方百计, 千家万户
-        val = cn_value(num)
+        val = cn_number(num)
         if val is None:
             continue
         out.append(Fact("figure", ("第" if m.group(1) else "") + str(val), _SAME_UNIT.get(m.group(3), m.group(3)),
@@ -241,15 +197,18 @@ _ORDERS = re.compile(
 
 def orders(passage: str) -> list[str]:
     """Sentences of a passage that give the model orders (prompt injection): data, never support."""
-    return [s for s in _split_plain(passage) if _ORDERS.search(s)]
+    return [s for s in sentences(passage) if _ORDERS.search(s)]
 
 
 def without_orders(passage: str) -> str:
-    return "".join(s for s in _split_plain(passage) if not _ORDERS.search(s))
+    """The passage with its order sentences cut out, everything else as it was."""
+    kept, last = [], 0
+    for a, b in sentence_spans(passage):
+        if _ORDERS.search(passage[a:b]):
+            kept.append(passage[last:a])
+            last = b
+    return "".join(kept) + passage[last:]
 
-
-def _split_plain(text: str) -> list[str]:
-    return [m.group(0) for m in re.finditer(r"[^。！？!?；;\n]+[。！？!?；;\n]*", text)]
 
 
 # ----------------------------------------------------------------------------------------- checking

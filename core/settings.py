@@ -6,14 +6,17 @@ names below, at the top level of the file.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import SecretStr
+from pydantic import SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -100,7 +103,19 @@ class Settings(BaseSettings):
     port: int = 7860
     admin_password: SecretStr = SecretStr("")
     upload_dir: Path | None = None  # where admin uploads are kept; default: <db>/uploads
+    # the only folders the admin may re-index (env: comma- or os.pathsep-separated); empty: the upload folder
+    reindex_roots: Annotated[list[Path], NoDecode] = []
     max_upload_mb: int = 50
+
+    @field_validator("reindex_roots", mode="before")
+    @classmethod
+    def _split_paths(cls, value: object) -> object:
+        """A list from the environment's text: "/a,/b", "/a:/b" (os.pathsep) or a JSON list."""
+        if isinstance(value, str):
+            if value.strip().startswith("["):
+                return json.loads(value)
+            return [part.strip() for part in re.split(f"[,{re.escape(os.pathsep)}]", value) if part.strip()]
+        return value
 
     @property
     def uploads(self) -> Path:

@@ -228,10 +228,10 @@ def main():
             if found:  # span from the first to the last string (first occurrences)
                 positions[(archive, doc)].append((min(a for a, _ in found), max(b for _, b in found), rid))
 
-        for (archive, doc), spans in positions.items():
+        for (_archive, _doc), spans in positions.items():
             spans.sort()
-            for i, (s1, e1, id1) in enumerate(spans):
-                for s2, e2, id2 in spans[i + 1:]:
+            for i, (_s1, e1, id1) in enumerate(spans):
+                for s2, _e2, id2 in spans[i + 1:]:
                     if s2 - e1 < PASSAGE_GAP:
                         warn(f"{fname}: {id1} and {id2} answers are {max(0, s2 - e1)} chars apart"
                              f" in {doc} (shared passage?)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from core.zh import SENTENCE_ENDS
 from ingest.metadata import is_title_like
 
 _NUMBERED = re.compile(
@@ -15,7 +16,7 @@ _ARABIC_NUMBERED = re.compile(
 )  # "3．成立工人学校", but list items too
 _SHORT_LABEL = 25
 _MARKDOWN = re.compile(r"^#{1,6}\s+(.+)$")
-_LABEL_END = re.compile(r"[。！？；!?;]")
+_LABEL_END = re.compile(f"[{SENTENCE_ENDS}]")
 MAX_LABEL = 40
 _SHORT_HEADING = 25
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+from core.zh import CLOSERS, SENTENCE_ENDS
+
 _NEWLINES = re.compile(r"\r\n?|[\u2028\u2029\x0b\x0c\x85]")
 _INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\u00ad\ufffc]")
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
@@ -15,9 +17,7 @@ _HSPACE_WITH_TAB = re.compile(
 )
 _HSPACE = re.compile(r"[ \u3000\xa0\u2000-\u200a\u202f\u205f]+")
 
-SENTENCE_END = "。！？；…!?;"
-LINE_END_OK = SENTENCE_END + "：:"  # a line ending in one of these is a complete line
-CLOSERS = "”’」』）)》】〕］]\"'"
+LINE_END_OK = SENTENCE_ENDS + "：:"  # a line ending in one of these is a complete line
 OPENERS = "《（(“‘「『【〔［["
 # A line that starts with one of these continues the previous line.
 CONTINUERS = "，。、；：！？）》”’」』】〕］],.;:!?"

@@ -9,16 +9,16 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 
+from core.zh import CN_NUMERALS, SENTENCE_END
 from ingest.headings import find_headings
 from ingest.model import Document, Passage
 
 _DIGITS = "0123456789０１２３４５６７８９"
 _NUMBER_INNER = ".,．:：/%％‰"
-_CN_NUMERALS = "〇零一二三四五六七八九十百千万亿两"
 
 # Cut positions p (a passage ends at p, exclusive), by kind, with the cost of each kind.
 _PARAGRAPH = re.compile(r"(?=\n)")
-_SENTENCE = re.compile(r"[。！？；…!?;][”’」』）)》】\"']*(?![。！？；…!?;”’」』）)》】\"'])")
+_SENTENCE = SENTENCE_END  # after a run of sentence ends and the closing quotes/brackets that follow
 _COMMA = re.compile(r"[，、,：:](?![，、,：:])")
 _SPACE = re.compile(r"(?=[ \t\u3000])")
 _KINDS: list[tuple[re.Pattern[str], float]] = [
@@ -37,7 +37,7 @@ def _is_digit(ch: str) -> bool:
 
 
 def _numberish(ch: str) -> bool:
-    return ch in _DIGITS or ch in _CN_NUMERALS
+    return ch in _DIGITS or ch in CN_NUMERALS
 
 
 def inside_number(text: str, p: int) -> bool:

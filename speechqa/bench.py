@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.settings import Settings
 from ingest import discover, load_document, split_document
 from ingest.model import Document
-from core.settings import Settings
 from vectorstore.archive import Archive, IngestReport, Progress, passage_view
 
 

@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see vectorstore/__init__.py
-
-from core.settings import Settings  # noqa: E402
+from core.runtime import apply_defaults
+from core.settings import Settings
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -99,33 +94,20 @@ def cmd_ask(args: argparse.Namespace) -> int:
                     continue
                 item = json.loads(line)
                 ans = qa.ask(item.get("question", ""), k=args.k, where=where)
-                out = _answer_json(ans)
-                out = {"id": item.get("id"), **out}
-                print(json.dumps(out, ensure_ascii=False), flush=True)
+                print(json.dumps({"id": item.get("id"), **ans.to_dict()}, ensure_ascii=False), flush=True)
         return 0
     if not args.question:
         print("请给出问题，或使用 --batch FILE.jsonl", file=sys.stderr)
         return 2
     ans = qa.ask(args.question, k=args.k, where=where)
     if args.json:
-        print(json.dumps({"id": None, **_answer_json(ans)}, ensure_ascii=False))
+        print(json.dumps({"id": None, **ans.to_dict()}, ensure_ascii=False))
         return 0
     print(ans.answer)
     for c in ans.citations:
         meta = " · ".join(x for x in (c.date, c.speaker) if x)
         print(f"\n[{c.n}] {c.title}（{c.source}{'，' + meta if meta else ''}）\n{c.text}")
     return 0
-
-
-def _answer_json(ans) -> dict[str, object]:  # noqa: ANN001
-    keys = ("n", "doc_id", "source", "title", "date", "speaker", "text", "start", "end", "score")
-    return {
-        "question": ans.question,
-        "answer": ans.answer,
-        "refused": ans.refused,
-        "citations": [{k: getattr(c, k) for k in keys} | {"page": c.page, "section": c.section} for c in ans.citations],
-        "ms": {k: round(v, 2) for k, v in ans.ms.items()},
-    }
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -139,11 +121,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from speechqa.evaluate import run_eval
+    from speechqa.evaluate import MODES, run_eval
 
     settings = _settings(args)
+    modes = ("hybrid",) if args.hybrid_only else MODES
     return run_eval(Path(args.questions), settings, k=args.k, out=args.out, answer_mode=args.answer_mode,
-                    limit=args.limit)
+                    limit=args.limit, archive=args.archive, split=args.split, modes=modes)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -242,6 +225,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--answer-mode", choices=["llamacpp", "openai"], default=None,
                    help="同时评测抽取式回答与该模式的生成式回答（并列输出，含首字与总耗时）")
     p.add_argument("--limit", type=int, default=None, help="只评测前 N 个问题")
+    p.add_argument("--archive", default=None, help="只评测 archive 字段为此值的问题（未写 archive 的算 corpus）")
+    p.add_argument("--split", default=None, help="只评测 split 字段为此值的问题（tune 或 heldout）")
+    p.add_argument("--hybrid-only", action="store_true", help="只评测产品使用的混合检索（不比较单一检索）")
     common(p)
     p.set_defaults(func=cmd_eval)
 
@@ -282,6 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    apply_defaults()  # before the commands import torch, Chroma or Gradio
     args = build_parser().parse_args(argv)
     return int(args.func(args))
 

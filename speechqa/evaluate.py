@@ -25,8 +25,9 @@ from bot import llm, verify
 from bot.llm import LLMUnavailable
 from bot.qa import QA
 from bot.types import Answer, Citation
-from core.zh import squash
 from core.settings import Settings
+from core.zh import squash
+from speechqa.answer_eval import AnswerScore, select
 from speechqa.stats import mean, pct
 
 MODES = ("hybrid", "keyword", "dense", "bm25", "vector")
@@ -60,10 +61,18 @@ def doc_names(citations: list[Citation]) -> list[str]:
     """Distinct document file names, in citation order."""
     docs: list[str] = []
     for c in citations:
-        name = c.doc_id.rsplit("/", 1)[-1]
-        if name not in docs:
-            docs.append(name)
+        if c.doc_id not in docs:
+            docs.append(c.doc_id)
     return docs
+
+
+def rank_of(gold: str, docs: list[str]) -> int | None:
+    """0-based position of the gold document among cited ones: the same path, or the same path below the
+    folder the archive was ingested from ("gwr_2018.txt" is "corpus/gwr_2018.txt")."""
+    for i, d in enumerate(docs):
+        if d == gold or d.endswith("/" + gold):
+            return i
+    return None
 
 
 def score(item: dict[str, object], answer: Answer, tally: Tally, k: int = 5) -> dict[str, object]:
@@ -75,9 +84,10 @@ def score(item: dict[str, object], answer: Answer, tally: Tally, k: int = 5) -> 
         return {"refused": answer.refused}
     tally.wrongly_refused.append(int(answer.refused))
     docs = cited_docs(answer)
+    rank = rank_of(str(gold), docs)
     for cut in tally.hits:
-        tally.hits[cut].append(int(gold in docs[:cut]))
-    tally.rr.append(1.0 / (docs.index(str(gold)) + 1) if gold in docs else 0.0)
+        tally.hits[cut].append(int(rank is not None and rank < cut))
+    tally.rr.append(1.0 / (rank + 1) if rank is not None else 0.0)
     found = span_found(item, answer.citations[:k])
     tally.span.append(int(found))
     return {"refused": answer.refused, "docs": docs[:k], "span": found}
@@ -138,8 +148,9 @@ class AnswerTally:
             self.refused_ok.append(int(answer.refused))
             return rec
         self.wrongly_refused.append(int(answer.refused))
+        rank = rank_of(str(gold), docs)
         for cut in self.hits:
-            self.hits[cut].append(int(gold in docs[:cut]))
+            self.hits[cut].append(int(rank is not None and rank < cut))
         rec["span"] = span_found(item, shown)
         rec["span_cited"] = span_found(item, cited)
         self.span.append(int(rec["span"]))
@@ -264,9 +275,13 @@ def run_answers(qa: QA, items: list[dict[str, Any]], records: list[dict[str, obj
 
 def run_eval(questions: Path, settings: Settings, k: int = 5, out: str | None = None,
              modes: tuple[str, ...] = MODES, answer_mode: str | None = None, limit: int | None = None,
-             qa: QA | None = None) -> int:
-    """Print the retrieval table (and, with `answer_mode`, the answers table); 1 when the model is missing."""
+             qa: QA | None = None, archive: str | None = None, split: str | None = None) -> int:
+    """Print the retrieval table, the table of what the user reads (`speechqa.answer_eval`, the product's
+    hybrid answers) and, with `answer_mode`, the generated answers beside the extractive ones; 1 when the
+    model is missing. `archive`/`split` keep the questions of one archive and one split."""
     items = [json.loads(line) for line in questions.read_text("utf-8").splitlines() if line.strip()]
+    if archive or split:
+        items = select(items, archive, split)
     if limit is not None:
         items = items[:limit]
     if answer_mode:
@@ -278,6 +293,7 @@ def run_eval(questions: Path, settings: Settings, k: int = 5, out: str | None = 
     qa.ask("预热", generate=False)  # load models and indexes outside the timings
     load_s = time.perf_counter() - t0
     tallies = {m: Tally() for m in modes}
+    read = AnswerScore()
     records = []
     for item in items:
         rec: dict[str, object] = {"id": item.get("id"), "question": item["question"], "gold": item.get("doc")}
@@ -287,6 +303,9 @@ def run_eval(questions: Path, settings: Settings, k: int = 5, out: str | None = 
                 clear()  # every mode pays for its own query embedding
             ans = qa.ask(str(item["question"]), k=k, mode=m, generate=False)  # type: ignore[arg-type]
             rec[m] = score(item, ans, tallies[m], k)
+            if m == "hybrid":
+                rec["answer"] = ans.answer
+                rec["read"] = read.add(item, ans.answer, ans.refused, ans.ms.get("total", 0.0))
         records.append(rec)
     answers: AnswerRun | None = None
     if answer_mode:
@@ -308,6 +327,9 @@ def run_eval(questions: Path, settings: Settings, k: int = 5, out: str | None = 
     for m in modes:
         row = tallies[m].row()
         print(f"| {m} | " + " | ".join(f"{row[c]:.2f}" if "ms" not in c else f"{row[c]:.0f}" for c in cols) + " |")
+    if "hybrid" in modes:
+        print()
+        print(read.table("answer read (hybrid, extractive)"))
     if answers is not None:
         print()
         print(answers.table())

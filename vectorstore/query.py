@@ -1,93 +1,84 @@
-"""What a question says about which documents it wants: years, and names that appear in titles."""
+"""What a question says about which documents it wants (years, names that appear in titles) and which of
+its words carry it (key terms, bigrams). The Chinese-text rules themselves live in core.zh."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date
 
-from core.zh import normalize
+import rjieba
 
-_YEAR = re.compile(r"(?<!\d)(19[4-9]\d|20[0-9]\d)(?!\d)")
-_CN_DIGITS = str.maketrans("〇○零一二三四五六七八九", "000123456789")
-_CN_YEAR = re.compile(r"([〇○零0-9一二三四五六七八九]{4})年")  # 二〇二〇年, and 二０二０年 once normalised
-_CN_NUM = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+from core.zh import congresses, normalize, years_in
+
 # "到2020年" (not "到2020年底"): a target a plan sets, written years before; not the year of the document
 _TARGET_YEAR = re.compile(r"到((?:19[4-9]\d|20\d\d)|[〇○零0-9一二三四五六七八九]{4})年(?![底末初])")
-_CONGRESS = re.compile(r"(?:党的)?([一二三四五六七八九十]{1,3})大")
-
-
-def cn_number(text: str) -> int | None:
-    """一..九十九 in Chinese numerals."""
-    if not text or any(c not in _CN_NUM for c in text):
-        return None
-    if "十" not in text:
-        return _CN_NUM[text] if len(text) == 1 else None
-    tens, _, ones = text.partition("十")
-    return (_CN_NUM[tens] if tens else 1) * 10 + (_CN_NUM[ones] if ones else 0)
-
-
-_CN_NUMERALS = "一二三四五六七八九十百零〇两"
-
-
-def holds(text: str, term: str) -> bool:
-    """`term in text`, except that a term starting with a Chinese numeral must not be the tail of a larger
-    number: "五大" is not in "十五大", "四届" not in "第十四届"."""
-    if not term or term[0] not in _CN_NUMERALS:
-        return term in text
-    i = text.find(term)
-    while i != -1:
-        if i == 0 or text[i - 1] not in _CN_NUMERALS:
-            return True
-        i = text.find(term, i + 1)
-    return False
-
-
-def years_in(text: str) -> list[int]:
-    norm = normalize(text)
-    found = [int(y) for y in _YEAR.findall(norm)]
-    found += [int(m.translate(_CN_DIGITS)) for m in _CN_YEAR.findall(norm)]
-    return sorted(set(found))
 
 
 _GENERIC = frozenset(
     ["年", "月", "日", "号", "届", "次", "第", "后", "前", "当年", "最终", "比上年", "上年", "增长", "同比", "今年", "去年", "明年", "报告", "提到", "提出", "分别", "具体"]
 )
-# Interrogatives and the words built on them ("哪几天", "多少岁", "那份") say what is asked, not what about.
-_ASKING = re.compile(r"[哪几谁何吗呢啥那]|多少|什么|怎么|怎样|多大|多长|多久|多高|为何|是否|还是")
+# Interrogative words and the words built on them ("哪几天", "多少岁", "几项", "那份"): they say what is asked,
+# not what about. Whole words only: 何立峰, 几内亚, 那曲, 任何, 几乎 hold 何/几/那 but ask nothing.
+_MEASURE = "个些项条次天日月年号家所位名人种类点岁届批部处份件座辆户张本期轮里儿样篇场句段章节首封间台层级度季周"
+ASKING = re.compile(
+    rf"哪[一几]?[{_MEASURE}]?|几[{_MEASURE}十百千万亿]|那[{_MEASURE}么]"
+    r"|谁|吗|呢|啥|什么样?|怎么样?|怎样|为什么|为何|如何|何时|何地|何处|何人|何种|何以|何为|何谓"
+    r"|多少|多大|多长|多久|多高|多远|多重|多快|是否|还是"
+)
 _NUMERIC = re.compile(r"^\d+(\.\d+)?$")
-
-
-
 _NON_WORD = re.compile(r"[\W_]+")
 
 
 def question_bigrams(question: str) -> set[str]:
-    """The normalised question's character bigrams, interrogatives and punctuation left out: what a passage
-    that answers it tends to repeat word for word, whatever the word segmenter made of either."""
-    pieces = _NON_WORD.split(_ASKING.sub(" ", normalize(question)))
+    """The normalised question's character bigrams, interrogative words and punctuation left out: what a
+    passage that answers it tends to repeat word for word, whatever the word segmenter made of either."""
+    pieces = _NON_WORD.split(ASKING.sub(" ", normalize(question)))
     return {p[i : i + 2] for p in pieces for i in range(len(p) - 1)}
 
 
-def key_terms(tokens: list[str]) -> list[str]:
-    seen: list[str] = []
-    for t in tokens:
-        if t in _GENERIC or len(t) < 2 and not _NUMERIC.match(t) or t in seen or _ASKING.search(t):
-            continue
-        seen.append(t)
-    return seen
+def is_asking(token: str) -> bool:
+    """Does the token hold an interrogative word (哪个, 几项, 多少, 什么, 谁, 吗 …)? 何立峰 and 那曲 do not."""
+    return ASKING.search(token) is not None
 
+
+_CJK_WORD = re.compile(r"[\u4e00-\u9fff]{2,}")
+
+
+def is_word(term: str, df: Mapping[str, int]) -> bool:
+    """A real word rather than a segmentation accident ("率定" cut from "增长率定为"): in jieba's dictionary
+    or in at least two passages of the archive. Digits and Latin letters always count (they are never
+    accidents of the segmenter)."""
+    return not _CJK_WORD.fullmatch(term) or rjieba.has_word(term) or df.get(term, 0) >= 2
+
+
+def key_terms(tokens: list[str], df: Mapping[str, int] | None = None) -> list[str]:
+    """The question's tokens that say what it is about, in order, once each: no interrogatives, generic
+    words or single characters (single digits stay).
+
+    With `df` (passage frequency of each token in the archive), a term that is not a real word (see
+    `is_word`) is replaced by its dictionary parts ("何立峰" unknown -> its parts; "率定" -> nothing), so a
+    segmentation accident never becomes the rarest, heaviest term of the question."""
+    seen: list[str] = []
+    for token in tokens:
+        parts = [token] if df is None or is_word(token, df) else rjieba.cut(token, False)
+        for t in parts:
+            if t in _GENERIC or len(t) < 2 and not _NUMERIC.match(t) or t in seen or is_asking(t):
+                continue
+            seen.append(t)
+    return seen
 
 
 _RELATIVE_YEARS = {"今年": 0, "本年": 0, "本年度": 0, "去年": -1, "上一年": -1, "前年": -2, "明年": 1}
 
 
 def aliases(text: str) -> list[str]:
-    """Full names for common short forms: 十八大 -> 第十八次全国代表大会."""
+    """Full names for the congresses a text names in short form: 十八大 -> 十八大, 第十八次全国代表大会
+    (not 三大攻坚战: see core.zh.congresses)."""
     out = []
-    for m in _CONGRESS.finditer(text):
-        if cn_number(m.group(1)):
-            out += [m.group(0).removeprefix("党的"), f"第{m.group(1)}次全国代表大会"]
+    for c in congresses(text):
+        out += [c.short, c.full]
     return out
 
 
@@ -101,6 +92,7 @@ class QueryInfo:
     years: list[int]  # years the question asks about (a target year, "到2020年", is not one of them)
     expanded: str  # the question plus spelled-out aliases, for keyword search
     phrases: list[str]  # alias phrases, matched whole against titles
+    named_years: list[int] = field(default_factory=list)  # the years written in the question ("今年" is not)
 
 
 def analyse(question: str, this_year: int | None = None) -> QueryInfo:
@@ -109,13 +101,10 @@ def analyse(question: str, this_year: int | None = None) -> QueryInfo:
     named = years_in(_TARGET_YEAR.sub("", normalize(question)))
     years = sorted(set(named) | set(relative_years(question, this_year)))
     expanded = question + (" " + " ".join(phrases) if phrases else "")
-    return QueryInfo(text=question, years=years, expanded=expanded, phrases=phrases)
+    return QueryInfo(text=question, years=years, expanded=expanded, phrases=phrases, named_years=sorted(set(named)))
 
 
 def document_year(date: str, title: str) -> int | None:
     """The year a document belongs to: its title's year when it names one (a 2018 report), else its date's."""
-    ys = years_in(title)
-    if ys:
-        return ys[-1]
-    m = _YEAR.search(normalize(date or ""))
-    return int(m.group(1)) if m else None
+    ys = years_in(title) or years_in(date or "")
+    return ys[-1] if ys else None

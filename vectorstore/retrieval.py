@@ -12,17 +12,16 @@ from typing import Literal
 
 import numpy as np
 
-from core.zh import normalize, squash
 from core.settings import Settings
+from core.zh import holds, normalize, sentence_breaks, squash, years_in
 from vectorstore.archive import Archive
 from vectorstore.keyword import KeywordIndex, tokenize
-from vectorstore.query import QueryInfo, analyse, document_year, holds, key_terms, question_bigrams, years_in
+from vectorstore.query import QueryInfo, analyse, document_year, key_terms, question_bigrams
 
 # "keyword"/"dense": one ranking only, with the year/title focusing and boosts; "bm25"/"vector": the plain
 # component (one ranking, no focusing, no boosts), the baseline every other part is judged against.
 Mode = Literal["hybrid", "keyword", "dense", "bm25", "vector"]
 _PLAIN = {"bm25": "keyword", "vector": "dense"}
-_SENT_END = re.compile(r"[。！？；!?;\n]")
 EXACT_MAX_PASSAGES = 4000  # a filtered dense search over at most this many passages is done exactly, in memory
 
 
@@ -111,7 +110,7 @@ class HybridRetriever:
         Title-worthy: rare in the passages (a place, a congress, a named meeting, not "会议" or "工作"),
         or a spelled-out alias. A term's weight is its rarity among titles."""
         limit = self.settings.title_term_max_df * len(keyword.rows)
-        terms = [squash(t) for t in key_terms(tokenize(info.text)) if keyword.df.get(t, 0) <= limit]
+        terms = [squash(t) for t in key_terms(tokenize(info.text), keyword.df) if keyword.df.get(t, 0) <= limit]
         terms += [squash(p) for p in info.phrases]
         n = len(metas)
         if not terms or not n:
@@ -375,12 +374,12 @@ def widen(text: str, start: int, end: int, chars: int) -> tuple[int, int]:
     if chars <= 0:
         return start, end
     lo = max(0, start - chars)
-    stops = list(_SENT_END.finditer(text[lo:start]))
-    new_start = lo + stops[-1].end() if stops and lo > 0 else lo
     hi = min(len(text), end + chars)
-    right = text[end:hi]
-    ends = list(_SENT_END.finditer(right))
-    new_end = end + ends[-1].end() if ends and hi < len(text) else hi
+    breaks = [lo + b for b in sentence_breaks(text[lo : hi + 1])]  # one more character: an end at hi counts
+    left = [b for b in breaks if lo < b <= start]
+    new_start = left[-1] if left and lo > 0 else lo
+    right = [b for b in breaks if end < b <= hi]
+    new_end = right[-1] if right and hi < len(text) else hi
     while new_start < start and text[new_start].isspace():
         new_start += 1
     while new_end > end and text[new_end - 1].isspace():

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -386,7 +388,7 @@ def test_refused_question_stays_refused_and_the_model_is_not_called(tmp_path: Pa
     use_model(_Exploding())
     events = list(qa.ask_stream("2019年全国国防支出预算比上年增长了多少？"))
     assert [e["type"] for e in events] == ["answer"]
-    assert events[0]["answer"].refused and events[0]["answer"].answer == REFUSAL
+    assert events[0]["answer"].refused and events[0]["answer"].answer.startswith(REFUSAL)
     assert _Exploding.calls == 0
     assert verify.COUNTERS.snapshot()["fallback_refusal"] == 1
 
@@ -434,16 +436,12 @@ def test_planted_instructions_do_not_change_the_answer_to_an_unrelated_question(
     assert verify.COUNTERS.snapshot()["dropped"].get("unsupported_figure") == 1
 
 
-def test_langchain_rag_chain_over_the_archive_retriever(tmp_path: Path) -> None:
-    qa = _qa(tmp_path, {"speech.txt": SPEECH})
-    retriever = chain.ArchiveRetriever(qa=qa)
-    docs = retriever.invoke(QUESTION)
-    assert docs and docs[0].metadata["doc_id"] == "speech.txt" and "5月的工作重点" in docs[0].page_content
-    model = FakeListChatModel(responses=["5月的工作重点是集中力量解决停车问题[1]。"])
-    out = chain.build_rag_chain(retriever, model).invoke(QUESTION)
-    assert out["path"] == "generated_kept" and out["answer"] == "5月的工作重点是集中力量解决停车问题[1]。"
-    refused = chain.build_rag_chain(retriever, _Exploding()).invoke("2019年全国国防支出预算比上年增长了多少？")
-    assert refused["path"] == "fallback_refusal" and refused["citations"] == []
+def test_chain_is_a_builder_that_never_imports_qa() -> None:
+    """bot.qa imports bot.chain, never the other way round (the LangChain adapters over QA are bot.lc)."""
+    code = "import sys, bot.chain; assert 'bot.qa' not in sys.modules and 'bot.lc' not in sys.modules"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert proc.returncode == 0, proc.stderr
 
 
 # ------------------------------------------------------------------------------------ model set-up

@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import free_port, serving, write
+from tests.support.archives import write
+from tests.support.servers import free_port, serving
 
 pytestmark = pytest.mark.slow
 

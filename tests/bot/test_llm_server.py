@@ -21,7 +21,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ENV, free_port, serving
+from tests.support.env import ENV
+from tests.support.servers import free_port, serving
 
 pytestmark = pytest.mark.slow
 

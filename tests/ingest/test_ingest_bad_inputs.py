@@ -8,9 +8,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from ingest_builders import make_docx, make_pdf, make_zip_bomb
 
 from ingest import IngestError, discover, load_document
+from tests.support.ingest_builders import make_docx, make_pdf, make_zip_bomb
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 

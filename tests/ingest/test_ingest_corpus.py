@@ -35,8 +35,8 @@ CHROME_LINES = {
 
 
 @pytest.mark.slow
-def test_every_corpus_file_loads_clean_and_splits(corpus: Path) -> None:
-    items = discover([corpus])
+def test_every_corpus_file_loads_clean_and_splits(corpus_dir: Path) -> None:
+    items = discover([corpus_dir])
     assert len(items) >= 227  # 226 documents (the 2 seeds among them) and SOURCES.md
     problems: list[str] = []
     for path, doc_id in items:
@@ -64,8 +64,8 @@ def test_every_corpus_file_loads_clean_and_splits(corpus: Path) -> None:
 
 
 @pytest.mark.slow
-def test_corpus_metadata(corpus: Path) -> None:
-    docs = {doc_id: load_document(path, doc_id) for path, doc_id in discover([corpus])}
+def test_corpus_metadata(corpus_dir: Path) -> None:
+    docs = {doc_id: load_document(path, doc_id) for path, doc_id in discover([corpus_dir])}
     for doc_id, doc in docs.items():
         if doc_id.startswith("gwr_"):
             year = re.search(r"\d{4}", doc_id).group()  # type: ignore[union-attr]
@@ -98,7 +98,7 @@ def test_corpus_metadata(corpus: Path) -> None:
     assert "劉少奇同志關於憲法草案的報告並進行了" in docs["gwr_1954.txt"].text
 
 
-def test_one_corpus_file_per_format(corpus: Path) -> None:
+def test_one_corpus_file_per_format(corpus_dir: Path) -> None:
     """A fast subset: one file of each kind in the corpus."""
     for name in [
         "gwr_1998.txt",
@@ -106,7 +106,7 @@ def test_one_corpus_file_per_format(corpus: Path) -> None:
         "prov2026_sichuan.csv",
         "xi_20190111_ARTI1547213936612384.html",
     ]:
-        doc = load_document(corpus / name, name)
+        doc = load_document(corpus_dir / name, name)
         for marker in CHROME_MARKERS:
             assert marker not in doc.text, (name, marker)
         for p in split_document(doc):

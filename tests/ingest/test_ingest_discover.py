@@ -7,18 +7,13 @@ from pathlib import Path
 import pytest
 
 from ingest import IngestError, discover
-
-
-def _touch(path: Path, text: str = "正文。") -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
+from tests.support.archives import write
 
 
 def test_folders_and_files(tmp_path: Path) -> None:
     root = tmp_path / "archive"
     for name in ["b.TXT", "a.md", "sub/c.html", "sub/deeper/d.HTM", "e.csv", "f.docx", "g.pdf", "h.markdown"]:
-        _touch(root / name)
+        write(root, name, "正文。")
     for name in [
         "notes.json",
         "image.png",
@@ -28,8 +23,8 @@ def test_folders_and_files(tmp_path: Path) -> None:
         "~$f.docx",
         "README",
     ]:
-        _touch(root / name)
-    lone = _touch(tmp_path / "elsewhere" / "lone.txt")
+        write(root, name, "正文。")
+    lone = write(tmp_path, "elsewhere/lone.txt", "正文。")
     result = discover([root, lone])
     ids = [doc_id for _, doc_id in result]
     assert ids == sorted(ids)
@@ -50,7 +45,7 @@ def test_folders_and_files(tmp_path: Path) -> None:
 
 
 def test_unsupported_lone_file_is_skipped(tmp_path: Path) -> None:
-    assert discover([_touch(tmp_path / "data.json")]) == []
+    assert discover([write(tmp_path, "data.json", "正文。")]) == []
 
 
 def test_missing_path(tmp_path: Path) -> None:
@@ -59,12 +54,12 @@ def test_missing_path(tmp_path: Path) -> None:
 
 
 def test_duplicates_collapse(tmp_path: Path) -> None:
-    path = _touch(tmp_path / "a.txt")
+    path = write(tmp_path, "a.txt", "正文。")
     assert discover([path, path]) == [(path, "a.txt")]
 
 
-def test_corpus_discovery(corpus: Path) -> None:
-    items = discover([corpus])
+def test_corpus_discovery(corpus_dir: Path) -> None:
+    items = discover([corpus_dir])
     ids = [doc_id for _, doc_id in items]
     assert "seed_000.txt" in ids and "prov2026_beijing.csv" in ids
     assert sum(i.endswith(".html") for i in ids) == 106

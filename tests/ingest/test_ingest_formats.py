@@ -5,15 +5,9 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from ingest_builders import make_docx, make_pdf
-
 from ingest import load_document, split_document
-
-
-def _write(tmp_path: Path, name: str, content: str, encoding: str = "utf-8") -> Path:
-    path = tmp_path / name
-    path.write_bytes(content.encode(encoding))
-    return path
+from tests.support.archives import write
+from tests.support.ingest_builders import make_docx, make_pdf
 
 
 def test_html_scripts_and_handlers_never_reach_the_text(tmp_path: Path) -> None:
@@ -26,7 +20,7 @@ def test_html_scripts_and_handlers_never_reach_the_text(tmp_path: Path) -> None:
     <noscript>请启用脚本</noscript><iframe src="https://evil.example"></iframe>
     <form><input value="提交"></form></div>
     <footer>版权所有 © 2024 某某网 京ICP备12345678号</footer></body></html>"""
-    doc = load_document(_write(tmp_path, "page.html", html), "page.html")
+    doc = load_document(write(tmp_path, "page.html", html), "page.html")
     for bad in ["alert", "not text", "color:red", "onerror", "网站头部", "请启用脚本", "提交", "ICP", "evil"]:
         assert bad not in doc.text, bad
     assert "今天的会议“很重要”。" in doc.text  # entities decoded
@@ -46,7 +40,7 @@ def test_html_main_content_beats_chrome(tmp_path: Path) -> None:
     <div id="menu"><ul>{side}</ul></div>
     <div id="main"><div class="info">发布时间：2023年12月20日 10:30 来源：某某日报</div>{body}</div>
     <div class="friend">友情链接：<a href="#">某某网</a></div></body></html>"""
-    doc = load_document(_write(tmp_path, "news.htm", html), "news.htm")
+    doc = load_document(write(tmp_path, "news.htm", html), "news.htm")
     assert "这是正文第0段" in doc.text and "这是正文第11段" in doc.text
     assert "相关新闻标题" not in doc.text and "友情链接" not in doc.text
     assert doc.date == "2023-12-20"
@@ -63,7 +57,7 @@ def test_12371_style_page(tmp_path: Path) -> None:
     <p>　　这次会议的主要任务是&ldquo;总结经验&rdquo;。</p></div><!--repaste.body.end--></div>
     <i class="time">发布时间：2019年12月27日 22:08      来源：新华社      编辑：某某</i>
     <div class="foot">共产党员网 版权所有</div></body></html>"""
-    doc = load_document(_write(tmp_path, "xi.html", html), "xi.html")
+    doc = load_document(write(tmp_path, "xi.html", html), "xi.html")
     assert doc.text == "习近平在某会议上的讲话\n同志们：\n这次会议的主要任务是“总结经验”。"
     assert doc.date == "2019-12-27"
     assert doc.speaker == "习近平"
@@ -117,7 +111,7 @@ def test_markdown(tmp_path: Path) -> None:
         "（2017年10月18日）\n\n同志们：\n\n## 一、过去五年的工作\n\n**五年来**，我们取得了[重大成就](https://example.com)。\n\n"
         "---\n\n> 引用的一段话。\n"
     )
-    doc = load_document(_write(tmp_path, "cpc.md", md), "cpc.md")
+    doc = load_document(write(tmp_path, "cpc.md", md), "cpc.md")
     assert doc.title == "在中国共产党第十九次全国代表大会上的报告"
     assert doc.url == "https://zh.wikisource.org/wiki/x"
     assert doc.date == "2017-10-18"

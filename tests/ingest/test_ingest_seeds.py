@@ -23,13 +23,13 @@ SEED_CHROME = [
 
 
 @pytest.fixture(scope="module")
-def seed_000(corpus: Path):
-    return load_document(corpus / "seed_000.txt", "seed_000.txt")
+def seed_000(corpus_dir: Path):
+    return load_document(corpus_dir / "seed_000.txt", "seed_000.txt")
 
 
 @pytest.fixture(scope="module")
-def seed_004(corpus: Path):
-    return load_document(corpus / "seed_004.txt", "seed_004.txt")
+def seed_004(corpus_dir: Path):
+    return load_document(corpus_dir / "seed_004.txt", "seed_004.txt")
 
 
 @pytest.mark.parametrize("marker", SEED_CHROME)

@@ -20,7 +20,7 @@ from speechqa.scale import (
     replica_document,
     sigma_for_cosine,
 )
-from tests.conftest import write
+from tests.support.archives import write
 
 SAMPLE = ("2018年政府工作报告\n一、过去一年工作回顾\n国内生产总值增长６．９％，达到82.7万亿元；发展经济，建设社会，"
           "改革开放取得新成就。（二）第十九次全国代表大会召开！\n\t今年目标：新增就业1100万人以上、城镇调查失业率5.5%左右。")

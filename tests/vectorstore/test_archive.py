@@ -6,12 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import write
+from tests.support.archives import CANTEEN, NOTICE, write
 
 pytestmark = pytest.mark.slow
-
-NOTICE = "关于城区停车收费调整的通知\n经区政府常务会议研究决定，城区路内停车收费标准调整为每小时{fee}元，自下月起执行，由区城管局负责。\n"
-OTHER = "关于社区食堂建设的通知\n全区年内建成社区食堂二十家，由区民政局负责组织实施。\n"
 
 
 def _archive(settings):  # noqa: ANN001, ANN202
@@ -23,7 +20,7 @@ def _archive(settings):  # noqa: ANN001, ANN202
 def test_rerun_skips_unchanged_files_without_embedding(tmp_path: Path, make_settings) -> None:  # noqa: ANN001
     folder = tmp_path / "docs"
     write(folder, "notice.txt", NOTICE.format(fee="6"))
-    write(folder, "other.txt", OTHER)
+    write(folder, "other.txt", CANTEEN)
     archive = _archive(make_settings())
     first = archive.index_paths([folder])
     assert first.count("indexed") == 2
@@ -40,7 +37,7 @@ def test_changed_figure_replaces_the_old_one_everywhere(tmp_path: Path, make_set
 
     folder = tmp_path / "docs"
     write(folder, "notice.txt", NOTICE.format(fee="6"))
-    write(folder, "other.txt", OTHER)
+    write(folder, "other.txt", CANTEEN)
     settings = make_settings()
     archive = _archive(settings)
     archive.index_paths([folder])
@@ -62,7 +59,7 @@ def test_removed_document_is_never_cited_again(tmp_path: Path, make_settings) ->
 
     folder = tmp_path / "docs"
     notice = write(folder, "notice.txt", NOTICE.format(fee="6"))
-    write(folder, "other.txt", OTHER)
+    write(folder, "other.txt", CANTEEN)
     settings = make_settings()
     archive = _archive(settings)
     archive.index_paths([folder])
@@ -83,7 +80,7 @@ def test_interrupted_write_is_invisible_and_repaired(tmp_path: Path, make_settin
     from ingest import load_document, split_document
 
     folder = tmp_path / "docs"
-    write(folder, "other.txt", OTHER)
+    write(folder, "other.txt", CANTEEN)
     path = write(folder, "notice.txt", NOTICE.format(fee="6"))
     settings = make_settings()
     archive = _archive(settings)

@@ -10,12 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import write
-from tests.ingest.ingest_builders import make_pdf, make_zip_bomb
+from tests.support.archives import CANTEEN, write
+from tests.support.ingest_builders import make_pdf, make_zip_bomb
 
 pytestmark = pytest.mark.slow
 
-GOOD = "关于社区食堂建设的通知\n全区年内建成社区食堂二十家，由区民政局负责组织实施。\n"
 LATE = "关于口袋公园建设的通知\n青川市年内新建口袋公园四十五个，由市园林局负责。\n"
 
 
@@ -73,7 +72,7 @@ def test_bad_batch_reports_each_file_and_keeps_the_index(tmp_path: Path, make_se
     settings = make_settings(max_file_mb=5)
     archive = Archive(settings)
     first = tmp_path / "first"
-    write(first, "good.txt", GOOD)
+    write(first, "good.txt", CANTEEN)
     assert archive.index_paths([first]).count("indexed") == 1
 
     batch = tmp_path / "batch"

@@ -21,7 +21,6 @@ import shutil
 import signal
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 import traceback
@@ -32,10 +31,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.support.cli import cli_argv
+from tests.support.env import ENV, REPO
+
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parents[2]
-ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False", "ANONYMIZED_TELEMETRY": "False"}
 
 PLACES = ["东城区", "西城区", "南湖区", "北山县", "江滨市", "河口镇", "青松县", "白云区", "石桥乡", "金沙县",
           "临江区", "凤鸣镇", "红旗区", "长乐县", "新港区", "梅林镇"]
@@ -71,10 +71,6 @@ def write_folder(folder: Path, docs: dict[int, tuple[int, int]]) -> None:
 FOLDER_A = {i: (0, 4 + i % 4) for i in range(10)}
 FOLDER_B = {**FOLDER_A, 1: (1, 9), 4: (1, 2), 7: (1, FOLDER_A[7][1]), 10: (0, 5), 11: (0, 6), 12: (0, 3)}
 FOLDER_C = {i: v for i, v in FOLDER_A.items() if i not in (0, 3, 5, 8)} | {2: (2, 3), 6: (2, 8), 13: (0, 4)}
-
-
-def cli(*args: str) -> list[str]:
-    return [sys.executable, "-m", "speechqa.cli", *args]
 
 
 def run_in_process(args: list[str]) -> int:
@@ -202,7 +198,7 @@ def run_and_kill(args: list[str], db: Path, delay: float | None = None, watch: s
     - `watch="removal"`: removing one of `docs` (its row `pending`, or gone),
     - `watch="rows"`: having committed all of `docs`."""
     log = open(db.parent / f"{db.name}.log", "ab")  # noqa: SIM115
-    proc = subprocess.Popen(cli(*args), env=ENV, cwd=REPO, stdout=log, stderr=log)
+    proc = subprocess.Popen(cli_argv(*args), env=ENV, cwd=REPO, stdout=log, stderr=log)
     catalog = CatalogWatch(db)
     try:
         deadline = time.monotonic() + timeout
@@ -358,8 +354,8 @@ def test_killed_ingest_then_rerun_equals_a_clean_build(world: dict[str, object])
 
 def versions_of(folders: list[Path]) -> dict[str, list[tuple[str, set[tuple[int, int]]]]]:
     """Every version of every document a reader may legitimately see: (cleaned text, passage spans)."""
-    from ingest import load_document, split_document
     from core.settings import Settings
+    from ingest import load_document, split_document
 
     s = Settings()
     out: dict[str, list[tuple[str, set[tuple[int, int]]]]] = {}

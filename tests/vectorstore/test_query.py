@@ -32,12 +32,3 @@ def test_a_target_year_is_not_the_year_asked_about() -> None:
     assert analyse("2018年报告提出到2020年的目标").years == [2018]
     assert analyse("到2019年底全国还有多少贫困人口？").years == [2019]  # a state at a date, not a target
     assert analyse("2020年的目标是什么？").years == [2020]
-
-
-def test_holds_does_not_find_a_numeral_inside_a_larger_number() -> None:
-    from vectorstore.query import holds
-
-    assert not holds("高举旗帜(十五大)", "五大")
-    assert holds("党的五大", "五大") and holds("五大", "五大")
-    assert not holds("第十四届人民代表大会", "四届") and holds("第四届全国人民代表大会", "四届")
-    assert holds("政府工作报告", "工作报告")  # other terms: plain substring

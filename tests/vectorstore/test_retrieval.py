@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import write
+from tests.support.archives import write
 
 pytestmark = pytest.mark.slow
 

@@ -8,16 +8,15 @@ one view, unlike the embedded store where each process keeps its own copy of the
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port, serving, write
-from tests.vectorstore.chroma_data import CANTEEN_Q, NOTICE, OTHER, PARKING_Q, REPO, chroma_run
+from tests.support.archives import CANTEEN_FUNDED, CANTEEN_Q, NOTICE, PARKING_Q, write
+from tests.support.cli import run_cli
+from tests.support.servers import chroma_run, free_port, serving
 
 pytestmark = pytest.mark.slow
 
@@ -37,9 +36,8 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[st
 
 
 def cli(*args: str, url: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False", "SPEECHQA_CHROMA_URL": url}
-    return subprocess.run([sys.executable, "-m", "speechqa.cli", *args], capture_output=True, text=True, env=env,
-                          cwd=REPO, timeout=600)
+    """`speechqa ARGS` with the server named only by the environment."""
+    return run_cli(*args, env={"SPEECHQA_CHROMA_URL": url})
 
 
 def server_view(url: str, collection: str = "default") -> dict[str, str]:
@@ -68,7 +66,7 @@ def test_ingest_ask_update_remove_through_a_chroma_server(tmp_path: Path, chroma
     url, server_path = chroma_server
     folder = tmp_path / "docs"
     write(folder, "notice.txt", NOTICE.format(fee="6"))
-    other = write(folder, "other.txt", OTHER)
+    other = write(folder, "other.txt", CANTEEN_FUNDED)
     db = tmp_path / "db"
 
     # ingest by the CLI, the server named only by the environment

@@ -1,13 +1,14 @@
-"""The app's HTML builders: everything from documents and questions is escaped; refusals carry no citations."""
+"""The HTML renderers (ui.render): everything from documents and questions is escaped; refusals carry no
+citations; a stopped draft is shown struck through and labelled unchecked."""
 
 from __future__ import annotations
 
 import re
 from urllib.parse import parse_qs
 
-import app
 from bot.types import Answer, Citation
 from ingest.model import Document
+from ui import render
 
 NASTY = '<script>window.__x=1</script><img src=x onerror="alert(1)"> ${alert(2)} {{value}} & "q" \'s\''
 
@@ -32,7 +33,7 @@ def _no_live_markup(fragment: str) -> None:
 
 def test_answer_escapes_text_and_links_markers() -> None:
     c1, c2 = _citation(1), _citation(2, title="第二份")
-    out = app.render_answer(Answer(question="q", answer=f"答案{NASTY}[1]。\n第二句[2][9]。", refused=False,
+    out = render.render_answer(Answer(question="q", answer=f"答案{NASTY}[1]。\n第二句[2][9]。", refused=False,
                                    citations=[c1, c2]))
     _no_live_markup(out)
     assert "&lt;script&gt;" in out
@@ -46,7 +47,7 @@ def test_answer_escapes_text_and_links_markers() -> None:
 
 def test_citation_link_carries_document_and_offsets() -> None:
     c = _citation(3)
-    out = app.render_citation(c)
+    out = render.render_citation(c)
     href = re.search(r'href="#sq-open\?([^"]*)"', out)
     assert href is not None
     query = parse_qs(href.group(1).replace("&amp;", "&"))
@@ -57,11 +58,11 @@ def test_citation_link_carries_document_and_offsets() -> None:
 
 
 def test_refusal_and_error_have_no_citations() -> None:
-    refused = app.render_answer(Answer(question="q", answer="资料库中没有找到相关内容，无法回答这个问题。",
+    refused = render.render_answer(Answer(question="q", answer="资料库中没有找到相关内容，无法回答这个问题。",
                                        refused=True, citations=[_citation()]))
     assert "sq-cite" not in refused
     assert "资料库中没有找到相关内容" in refused
-    error = app.render_answer(Answer(question="", answer="请输入问题。", refused=True, error="请输入问题。"))
+    error = render.render_answer(Answer(question="", answer="请输入问题。", refused=True, error="请输入问题。"))
     assert "sq-cite" not in error
     assert "请输入问题。" in error
 
@@ -71,28 +72,45 @@ def test_document_is_whole_escaped_and_marks_the_hit() -> None:
     doc = Document(doc_id="x.txt", text=text, title="<i>标题</i>", date="2025-01-01", speaker="某某")
     hs = text.index("被引用")
     he = hs + len("被引用的段落在这里。")
-    out = app.render_document(doc, (hs, he), (hs - 3, he + 2), n=2)
+    out = render.render_document(doc, (hs, he), (hs - 3, he + 2), n=2)
     _no_live_markup(out)
     mark = re.search(r'<mark id="sq-hit">(.*?)</mark>', out)
     assert mark is not None and mark.group(1) == "被引用的段落在这里。"
     assert "&lt;i&gt;标题&lt;/i&gt;" in out
     visible = re.sub(r"<[^>]+>", "", out.split('<div class="sq-doc-body">', 1)[1])
-    assert visible == app.esc(text)  # the whole text, nothing dropped or added
+    assert visible == render.esc(text)  # the whole text, nothing dropped or added
 
 
 def test_document_offsets_out_of_range_are_clamped() -> None:
     doc = Document(doc_id="x.txt", text="短文本", title="t")
-    out = app.render_document(doc, (5, 99), (-4, 200))
+    out = render.render_document(doc, (5, 99), (-4, 200))
     assert '<mark id="sq-hit"></mark>' in out
     assert "短文本" in out
 
 
 def test_document_list_escapes_and_links() -> None:
-    out = app.render_doc_list([
+    out = render.render_doc_list([
         {"doc_id": "a/<b>.txt", "title": NASTY, "date": "2026-02-10", "speaker": "", "passages": 3},
         {"doc_id": "b.txt", "title": "旧文档", "date": "2025-01-01", "speaker": "林书航", "passages": 7},
     ])
     _no_live_markup(out)
     assert out.index("2026-02-10") < out.index("2025-01-01")  # newest first
     assert "共收录 2 份文档" in out
-    assert app.render_doc_list([]).count("sq-empty") == 1
+    assert render.render_doc_list([]).count("sq-empty") == 1
+
+
+def test_streaming_and_stopped_drafts_escape_and_mark_the_draft_unchecked() -> None:
+    notes = [f"已理解为：{NASTY}"]
+    streaming = render.render_streaming(NASTY, notes)
+    _no_live_markup(streaming)
+    assert "sq-pending" in streaming and "sq-cite" not in streaming
+    stopped = render.render_stopped(NASTY + "\n第二行", notes)
+    _no_live_markup(stopped)
+    assert "sq-pending" not in stopped and "sq-cite" not in stopped
+    assert "已停止生成。以下为未经核对的草稿，仅供参考。" in stopped and "未核对" in stopped
+    draft = re.search(r"<del>(.*?)</del>", stopped)
+    assert draft is not None and draft.group(1) == render.esc_lines(NASTY + "\n第二行")
+    nothing = render.render_stopped("", notes)
+    assert "已停止生成。" in nothing and "未核对" not in nothing and "<del>" not in nothing
+    assert render.render_user(NASTY).count("&lt;script&gt;") == 1
+    _no_live_markup(render.render_refused(NASTY) + render.render_status(NASTY, ok=False))

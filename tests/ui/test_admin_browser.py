@@ -19,17 +19,14 @@ import pytest
 from playwright.sync_api import Page, expect
 from pydantic import SecretStr
 
-import app
 from core.settings import Settings
-from tests.conftest import free_port
+from tests.support.app_server import DEMO_ARCHIVE, serve_app
+from tests.support.browser import ANSWER_TIMEOUT_MS, UI_TIMEOUT_MS, ask
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
-REPO = Path(__file__).resolve().parents[2]
-DEMO = REPO / "demo" / "archive"
 SEED_DOCS = ["市城管局/青川市城市管理局2025年第3次局长办公会议纪要.txt", "市政府/青川市政务网站安全检查情况通报.txt"]
-ANSWER_TIMEOUT_MS = 90_000
-INDEX_TIMEOUT_MS = 120_000
+INDEX_TIMEOUT_MS = ANSWER_TIMEOUT_MS
 
 PASSWORD = "管理员-Pa55-口令"
 DOCX_NAME = "青川市2027年城市绿化工作安排.docx"
@@ -53,13 +50,6 @@ class Server:
     settings: Settings
 
 
-def _serve(qa: Any, settings: Settings) -> tuple[Any, Server]:
-    demo = app.build_app(qa, settings)
-    port = free_port()
-    app.launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
-    return demo, Server(url=f"http://127.0.0.1:{port}/", qa=qa, settings=settings)
-
-
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     from vectorstore.archive import Archive
@@ -68,7 +58,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     seed = root / "seed"
     for rel in SEED_DOCS:
         (seed / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(DEMO / rel, seed / rel)
+        shutil.copy(DEMO_ARCHIVE / rel, seed / rel)
     settings = Settings(db=root / "db", upload_dir=root / "uploads")
     report = Archive(settings).index_paths([seed])
     assert report.count("indexed") == len(SEED_DOCS), report.summary()
@@ -80,11 +70,9 @@ def admin_server(store: Settings) -> Iterator[Server]:
     from bot.qa import QA
 
     settings = store.model_copy(update={"admin_password": SecretStr(PASSWORD)})
-    demo, server = _serve(QA(settings), settings)
-    try:
-        yield server
-    finally:
-        demo.close()
+    qa = QA(settings)
+    with serve_app(qa, settings) as url:
+        yield Server(url=url, qa=qa, settings=settings)
 
 
 @pytest.fixture(scope="module")
@@ -92,11 +80,9 @@ def plain_server(store: Settings) -> Iterator[Server]:
     from bot.qa import QA
 
     assert not store.admin_password.get_secret_value()
-    demo, server = _serve(QA(store), store)
-    try:
-        yield server
-    finally:
-        demo.close()
+    qa = QA(store)
+    with serve_app(qa, store) as url:
+        yield Server(url=url, qa=qa, settings=store)
 
 
 @pytest.fixture(scope="module")
@@ -130,9 +116,8 @@ def _client(server: Server) -> Any:
 
 def _ask(page: Page, question: str) -> None:
     """Ask in the chat tab and wait until the answer replaced the working message."""
-    page.get_by_role("tab", name="问答").click()
-    page.get_by_role("textbox", name="问题").fill(question)
-    page.get_by_role("button", name="发送").click()
+    page.get_by_role("tab", name="问答").click(timeout=UI_TIMEOUT_MS)
+    ask(page, question)
     expect(page.locator("#sq-chat .sq-answer").last).not_to_contain_text("正在查找资料", timeout=ANSWER_TIMEOUT_MS)
 
 
@@ -142,42 +127,42 @@ def test_admin_uploads_a_docx_that_gets_cited_then_removes_it(admin_server: Serv
     page.goto(admin_server.url)
     page.get_by_role("tab", name="管理").click()
     panel = page.locator("#sq-admin-panel")
-    expect(panel).to_be_hidden()
+    expect(panel).to_be_hidden(timeout=UI_TIMEOUT_MS)
 
     # a wrong password is refused
     page.locator("#sq-admin-password input, #sq-admin-password textarea").first.fill("wrong")
     page.locator("#sq-admin-login-btn").click()
-    expect(page.locator("#sq-admin-login-msg")).to_contain_text("密码错误")
-    expect(panel).to_be_hidden()
+    expect(page.locator("#sq-admin-login-msg")).to_contain_text("密码错误", timeout=UI_TIMEOUT_MS)
+    expect(panel).to_be_hidden(timeout=UI_TIMEOUT_MS)
 
     # the right one opens the panel with the document list
     page.locator("#sq-admin-password input, #sq-admin-password textarea").first.fill(PASSWORD)
     page.locator("#sq-admin-login-btn").click()
-    expect(panel).to_be_visible()
+    expect(panel).to_be_visible(timeout=UI_TIMEOUT_MS)
     docs_table = page.locator("#sq-admin-docs")
     for doc_id in before:
-        expect(docs_table).to_contain_text(doc_id)
+        expect(docs_table).to_contain_text(doc_id, timeout=UI_TIMEOUT_MS)
 
     # upload the .docx: indexed, reported, listed, saved in the collection's upload folder
     page.locator("#sq-upload input[type=file]").set_input_files(str(docx_file))
     # the file widget shows the stem and the extension in separate elements
-    expect(page.locator("#sq-upload")).to_contain_text(Path(DOCX_NAME).stem)
+    expect(page.locator("#sq-upload")).to_contain_text(Path(DOCX_NAME).stem, timeout=UI_TIMEOUT_MS)
     page.locator("#sq-upload-btn").click()
     report = page.locator("#sq-report")
     expect(report).to_contain_text("已索引", timeout=INDEX_TIMEOUT_MS)
-    expect(report).to_contain_text(DOCX_NAME)
-    expect(page.locator("#sq-admin-status")).to_contain_text("上传完成")
-    expect(docs_table).to_contain_text(DOCX_NAME)
-    expect(docs_table).to_contain_text(DOCX_TITLE)
+    expect(report).to_contain_text(DOCX_NAME, timeout=UI_TIMEOUT_MS)
+    expect(page.locator("#sq-admin-status")).to_contain_text("上传完成", timeout=UI_TIMEOUT_MS)
+    expect(docs_table).to_contain_text(DOCX_NAME, timeout=UI_TIMEOUT_MS)
+    expect(docs_table).to_contain_text(DOCX_TITLE, timeout=UI_TIMEOUT_MS)
     assert _doc_ids(admin_server) == sorted([*before, DOCX_NAME])
     assert _uploads(admin_server) == ["default", f"default/{DOCX_NAME}"]
 
     # the chat finds and cites it
     _ask(page, QUESTION)
     cites = page.locator("#sq-chat .sq-cites").last
-    expect(cites).to_be_visible()
-    expect(cites).to_contain_text(DOCX_TITLE)
-    expect(cites).to_contain_text("口袋公园４５个")
+    expect(cites).to_be_visible(timeout=UI_TIMEOUT_MS)
+    expect(cites).to_contain_text(DOCX_TITLE, timeout=UI_TIMEOUT_MS)
+    expect(cites).to_contain_text("口袋公园４５个", timeout=UI_TIMEOUT_MS)
 
     # remove it
     page.get_by_role("tab", name="管理").click()
@@ -185,8 +170,8 @@ def test_admin_uploads_a_docx_that_gets_cited_then_removes_it(admin_server: Serv
     pick.click()
     page.get_by_role("option", name=f"{DOCX_TITLE}（{DOCX_NAME}）").click()
     page.locator("#sq-remove-btn").click()
-    expect(page.locator("#sq-admin-status")).to_contain_text("已删除文档")
-    expect(docs_table).not_to_contain_text(DOCX_NAME)
+    expect(page.locator("#sq-admin-status")).to_contain_text("已删除文档", timeout=UI_TIMEOUT_MS)
+    expect(docs_table).not_to_contain_text(DOCX_NAME, timeout=UI_TIMEOUT_MS)
     assert _doc_ids(admin_server) == before
     assert _uploads(admin_server) == ["default"]
 
@@ -194,9 +179,9 @@ def test_admin_uploads_a_docx_that_gets_cited_then_removes_it(admin_server: Serv
     _ask(page, QUESTION)
     chat = page.locator("#sq-chat")
     last = chat.locator(".sq-answer").last
-    expect(last).not_to_contain_text("４５")
-    expect(chat.locator(".sq-cites")).to_have_count(1)  # only the first answer's citations remain
-    expect(chat.locator(".sq-cites").last).to_contain_text(DOCX_TITLE)  # ...which is that first answer
+    expect(last).not_to_contain_text("４５", timeout=UI_TIMEOUT_MS)
+    expect(chat.locator(".sq-cites")).to_have_count(1, timeout=UI_TIMEOUT_MS)  # only the first answer's citations remain
+    expect(chat.locator(".sq-cites").last).to_contain_text(DOCX_TITLE, timeout=UI_TIMEOUT_MS)  # ...which is that first answer
     answer = admin_server.qa.ask(QUESTION)
     assert all(c.doc_id != DOCX_NAME for c in answer.citations)
 
@@ -260,7 +245,7 @@ def _login(page: Page, server: Server) -> None:
     page.get_by_role("tab", name="管理").click()
     page.locator("#sq-admin-password input, #sq-admin-password textarea").first.fill(PASSWORD)
     page.locator("#sq-admin-login-btn").click()
-    expect(page.locator("#sq-admin-panel")).to_be_visible()
+    expect(page.locator("#sq-admin-panel")).to_be_visible(timeout=UI_TIMEOUT_MS)
 
 
 def _restore_extractive(server: Server) -> None:
@@ -283,28 +268,28 @@ def test_admin_switches_the_answer_mode_of_the_running_server(admin_server: Serv
     message = page.locator("#sq-answer-msg")
     save = page.locator("#sq-answer-save")
     # the settings in effect, the key only as set / not set, and that changes last until a restart
-    expect(panel).to_contain_text(RUNTIME_ONLY)
-    expect(mode.get_by_label("摘录", exact=True)).to_be_checked()
-    expect(message).to_contain_text("回答方式：摘录")
-    expect(message).to_contain_text("API 密钥：未设置")
-    expect(limit).to_have_value("60")
+    expect(panel).to_contain_text(RUNTIME_ONLY, timeout=UI_TIMEOUT_MS)
+    expect(mode.get_by_label("摘录", exact=True)).to_be_checked(timeout=UI_TIMEOUT_MS)
+    expect(message).to_contain_text("回答方式：摘录", timeout=UI_TIMEOUT_MS)
+    expect(message).to_contain_text("API 密钥：未设置", timeout=UI_TIMEOUT_MS)
+    expect(limit).to_have_value("60", timeout=UI_TIMEOUT_MS)
     try:
         mode.get_by_label("OpenAI 兼容服务", exact=True).check()
         url.fill(UNREACHABLE)
         key.fill(LLM_KEY)
         limit.fill("0")
         save.click()  # refused: out of range
-        expect(message).to_contain_text("时间限制必须是 1 到 600 之间的秒数")
+        expect(message).to_contain_text("时间限制必须是 1 到 600 之间的秒数", timeout=UI_TIMEOUT_MS)
         assert admin_server.qa.settings.answer_mode == "extractive"
 
         limit.fill("3")
         save.click()
-        expect(message).to_contain_text("已保存")
+        expect(message).to_contain_text("已保存", timeout=UI_TIMEOUT_MS)
         for text in ("回答方式：OpenAI 兼容服务", f"服务地址：{UNREACHABLE}", "API 密钥：已设置", "时间限制：3 秒",
                      RUNTIME_ONLY):
-            expect(message).to_contain_text(text)
-        expect(key).to_have_value("")  # the key is not sent back, only whether one is set
-        expect(key).to_have_attribute("placeholder", re.compile("已设置"))
+            expect(message).to_contain_text(text, timeout=UI_TIMEOUT_MS)
+        expect(key).to_have_value("", timeout=UI_TIMEOUT_MS)  # the key is not sent back, only whether one is set
+        expect(key).to_have_attribute("placeholder", re.compile("已设置"), timeout=UI_TIMEOUT_MS)
         assert LLM_KEY not in page.content()
         settings = admin_server.qa.settings
         assert (settings.answer_mode, settings.llm_base_url, settings.llm_timeout_s) == ("openai", UNREACHABLE, 3.0)
@@ -313,31 +298,31 @@ def test_admin_switches_the_answer_mode_of_the_running_server(admin_server: Serv
         # the chat tries the server, cannot reach it, says so in Chinese and shows the extractive answer
         _ask(page, ANSWER_QUESTION)
         chat = page.locator("#sq-chat")
-        expect(chat.locator(".sq-note").last).to_contain_text(FALLBACK)
-        expect(chat.locator(".sq-answer").last).to_contain_text(fragment)
-        expect(chat.locator(".sq-cites").last).to_contain_text("局长办公会议纪要")
+        expect(chat.locator(".sq-note").last).to_contain_text(FALLBACK, timeout=UI_TIMEOUT_MS)
+        expect(chat.locator(".sq-answer").last).to_contain_text(fragment, timeout=UI_TIMEOUT_MS)
+        expect(chat.locator(".sq-cites").last).to_contain_text("局长办公会议纪要", timeout=UI_TIMEOUT_MS)
 
         # back to extractive: the next answer comes without a notice
         page.get_by_role("tab", name="管理").click()
         mode.get_by_label("摘录", exact=True).check()
         save.click()
-        expect(message).to_contain_text("已保存")
-        expect(message).to_contain_text("回答方式：摘录")
+        expect(message).to_contain_text("已保存", timeout=UI_TIMEOUT_MS)
+        expect(message).to_contain_text("回答方式：摘录", timeout=UI_TIMEOUT_MS)
         assert admin_server.qa.settings.answer_mode == "extractive"
         _ask(page, ANSWER_QUESTION)
-        expect(chat.locator(".sq-answer")).to_have_count(2)
-        expect(chat.locator(".sq-note")).to_have_count(1)  # only the first answer's
-        expect(chat.locator(".sq-answer").last).to_contain_text(fragment)
+        expect(chat.locator(".sq-answer")).to_have_count(2, timeout=UI_TIMEOUT_MS)
+        expect(chat.locator(".sq-note")).to_have_count(1, timeout=UI_TIMEOUT_MS)  # only the first answer's
+        expect(chat.locator(".sq-answer").last).to_contain_text(fragment, timeout=UI_TIMEOUT_MS)
     finally:
         _restore_extractive(admin_server)
 
 
 def test_without_a_password_there_is_no_admin_tab_and_no_admin_endpoint(plain_server: Server, page: Page) -> None:
     page.goto(plain_server.url)
-    expect(page.get_by_role("tab", name="问答")).to_be_visible()
-    expect(page.get_by_role("tab", name="文档浏览")).to_be_visible()
-    expect(page.get_by_role("tab", name="管理")).to_have_count(0)
-    expect(page.locator("#sq-admin-password, #sq-upload")).to_have_count(0)
+    expect(page.get_by_role("tab", name="问答")).to_be_visible(timeout=UI_TIMEOUT_MS)
+    expect(page.get_by_role("tab", name="文档浏览")).to_be_visible(timeout=UI_TIMEOUT_MS)
+    expect(page.get_by_role("tab", name="管理")).to_have_count(0, timeout=UI_TIMEOUT_MS)
+    expect(page.locator("#sq-admin-password, #sq-upload")).to_have_count(0, timeout=UI_TIMEOUT_MS)
 
     client = _client(plain_server)
     names = {d.get("api_name") for d in client.config["dependencies"]}

@@ -9,20 +9,18 @@ from pathlib import Path
 
 import pytest
 
-import app
-from speechqa.loadtest import run_load
 from core.settings import Settings
-from tests.conftest import free_port
+from speechqa.loadtest import run_load
+from tests.support.app_server import DEMO_ARCHIVE, DEMO_QUESTION, OUT_OF_SCOPE, serve_app
 
 pytestmark = pytest.mark.slow
 
-ARCHIVE = Path(__file__).resolve().parents[2] / "demo" / "archive"
 QUESTIONS = [
-    "2025年临江区计划整治多少条背街小巷？由哪个部门牵头？",
+    DEMO_QUESTION,
     "临江区2026年地区生产总值增长目标是多少？",
     "市城管局计划新增多少个生活垃圾分类投放点？",
     "青川市年内新建多少个口袋公园？",
-    "量子计算机芯片的制冷温度是多少？",
+    OUT_OF_SCOPE,
 ]
 NEW_DOC = "关于口袋公园建设的通知\n青川市年内新建口袋公园四十五个，由市园林局负责，年底前全部建成。\n"
 
@@ -31,13 +29,10 @@ def test_eight_users_while_the_archive_is_reindexed(tmp_path: Path) -> None:
     from bot.qa import QA
 
     folder = tmp_path / "archive"
-    shutil.copytree(ARCHIVE, folder)
+    shutil.copytree(DEMO_ARCHIVE, folder)
     settings = Settings(db=tmp_path / "db")
     qa = QA(settings)
     assert not qa.archive.index_paths([folder]).failed
-    demo = app.build_app(qa, settings)
-    port = free_port()
-    app.launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
     reindex_errors: list[BaseException] = []
 
     def admin() -> None:
@@ -49,13 +44,12 @@ def test_eight_users_while_the_archive_is_reindexed(tmp_path: Path) -> None:
         except BaseException as exc:  # noqa: BLE001
             reindex_errors.append(exc)
 
-    try:
+    with serve_app(qa, settings) as url:
         worker = threading.Thread(target=admin)
         worker.start()
-        result = run_load(f"http://127.0.0.1:{port}/", QUESTIONS, users=8, seconds=25, keep_answers=True)
+        result = run_load(url, QUESTIONS, users=8, seconds=25, keep_answers=True)
         worker.join(timeout=300)
-    finally:
-        demo.close()
+    assert not worker.is_alive(), "the re-index did not finish within 300 s"
     assert not reindex_errors
     assert result.errors == [], result.errors[:3]
     assert result.requests >= 8

@@ -5,6 +5,7 @@ Needs Debian's `chromium` (and `fonts-noto-cjk` for a readable screenshot). Dese
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,21 +14,15 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-import app
 from core.settings import Settings
-from tests.conftest import free_port
+from tests.support.app_server import DEMO_ARCHIVE, DEMO_FACT, DEMO_QUESTION, OUT_OF_SCOPE, REFUSAL, serve_app
+from tests.support.browser import ANSWER_TIMEOUT_MS, UI_TIMEOUT_MS, ask, squash
+from tests.support.env import REPO
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
-REPO = Path(__file__).resolve().parents[2]
-ARCHIVE = REPO / "demo" / "archive"
-SCREENSHOT = REPO / "docs" / "screenshot.png"
-ANSWER_TIMEOUT_MS = 90_000
-
-DEMO_QUESTION = "2025年临江区计划整治多少条背街小巷？由哪个部门牵头？"
-DEMO_FACT = "６０条"
-OUT_OF_SCOPE = "量子计算机芯片的制冷温度是多少？"
-REFUSAL = "资料库中没有找到相关内容"
+SCREENSHOT_ENV = "SPEECHQA_SCREENSHOT"  # a path for the screenshot, or "1" for the README's docs/screenshot.png
+README_SCREENSHOT = REPO / "docs" / "screenshot.png"
 QUESTION_PAYLOAD = '<img src=x onerror="window.__sqXss=3">'
 XSS_QUESTION = QUESTION_PAYLOAD + "跨站脚本漏洞的测试语句是什么？"
 XSS_DOC_TITLE = "政府网站安全检查情况的通报"
@@ -43,8 +38,12 @@ class Served:
     settings: Settings
 
 
-def _squash(text: str) -> str:
-    return "".join(text.split())
+def _screenshot_path() -> Path | None:
+    """Where to save the screenshot: only when asked (the test never writes into the repository by itself)."""
+    wanted = os.environ.get(SCREENSHOT_ENV, "").strip()
+    if not wanted:
+        return None
+    return README_SCREENSHOT if wanted == "1" else Path(wanted)
 
 
 @pytest.fixture(scope="module")
@@ -53,24 +52,13 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     from vectorstore.archive import Archive
 
     settings = Settings(db=tmp_path_factory.mktemp("app") / "db")
-    report = Archive(settings).index_paths([ARCHIVE])
+    report = Archive(settings).index_paths([DEMO_ARCHIVE])
     assert not report.failed, report.summary()
     qa = QA(settings)  # a fresh QA over the store, as `speechqa serve` builds it
-    n_files = sum(1 for p in ARCHIVE.rglob("*") if p.is_file())
+    n_files = sum(1 for p in DEMO_ARCHIVE.rglob("*") if p.is_file())
     assert len(qa.list_documents()) == n_files, "every demo document should be indexed"
-    demo = app.build_app(qa, settings)
-    port = free_port()
-    app.launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
-    try:
-        yield Served(url=f"http://127.0.0.1:{port}/", qa=qa, settings=settings)
-    finally:
-        demo.close()
-
-
-def _ask(page: Page, question: str) -> None:
-    box = page.get_by_role("textbox", name="问题")
-    box.fill(question)
-    page.get_by_role("button", name="发送").click()
+    with serve_app(qa, settings) as url:
+        yield Served(url=url, qa=qa, settings=settings)
 
 
 def _last_bot_message(page: Page) -> Any:
@@ -81,46 +69,48 @@ def test_cited_answer_opens_the_whole_document_at_the_highlighted_passage(served
     expected = served.qa.ask(DEMO_QUESTION, k=served.settings.top_k)
     assert not expected.refused and expected.citations
     page.goto(served.url)
-    _ask(page, DEMO_QUESTION)
+    ask(page, DEMO_QUESTION)
 
     cites = page.locator("#sq-chat .sq-cites").last
     expect(cites).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
     answer = _last_bot_message(page)
-    expect(answer).to_contain_text("[1]")
-    expect(cites).to_contain_text(DEMO_FACT)  # the fact that answers the demo question is cited
+    expect(answer).to_contain_text("[1]", timeout=UI_TIMEOUT_MS)
+    expect(cites).to_contain_text(DEMO_FACT, timeout=UI_TIMEOUT_MS)  # the fact that answers the demo question is cited
     links = cites.locator("a.sq-cite")
-    expect(links).to_have_count(len(expected.citations))
+    expect(links).to_have_count(len(expected.citations), timeout=UI_TIMEOUT_MS)
 
     # every citation opens its whole document with its own passage marked and in view; [1] last
     for c in [*expected.citations[1:], expected.citations[0]]:
         link = links.nth(c.n - 1)
-        expect(link).to_contain_text(f"[{c.n}] {c.title}")
+        expect(link).to_contain_text(f"[{c.n}] {c.title}", timeout=UI_TIMEOUT_MS)
         link.click()
         doc = served.qa.get_document(c.doc_id)
         assert doc is not None
         viewer = page.locator("#sq-viewer")
-        expect(viewer.locator(".sq-doc-note")).to_contain_text(f"[{c.n}]")
+        expect(viewer.locator(".sq-doc-note")).to_contain_text(f"[{c.n}]", timeout=UI_TIMEOUT_MS)
         mark = viewer.locator("mark#sq-hit")
-        expect(mark).to_be_visible()
-        expect(mark).to_be_in_viewport()
-        assert _squash(mark.inner_text()) == _squash(doc.text[c.hit_start:c.hit_end])
-        assert _squash(c.text[c.hit_start - c.start:c.hit_end - c.start]) in _squash(mark.inner_text())
-        expect(viewer.locator(".sq-doc-title")).to_have_text(doc.title)
-        assert _squash(viewer.locator(".sq-doc-body").inner_text()) == _squash(doc.text)
+        expect(mark).to_be_visible(timeout=UI_TIMEOUT_MS)
+        expect(mark).to_be_in_viewport(timeout=UI_TIMEOUT_MS)
+        assert squash(mark.inner_text()) == squash(doc.text[c.hit_start:c.hit_end])
+        assert squash(c.text[c.hit_start - c.start:c.hit_end - c.start]) in squash(mark.inner_text())
+        expect(viewer.locator(".sq-doc-title")).to_have_text(doc.title, timeout=UI_TIMEOUT_MS)
+        assert squash(viewer.locator(".sq-doc-body").inner_text()) == squash(doc.text)
 
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT))
+    shot = _screenshot_path()
+    if shot is not None:
+        shot.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(shot), timeout=UI_TIMEOUT_MS)
 
 
 def test_question_the_archive_does_not_answer_is_refused_without_citations(served: Served, page: Page) -> None:
     assert served.qa.ask(OUT_OF_SCOPE).refused
     page.goto(served.url)
-    _ask(page, OUT_OF_SCOPE)
+    ask(page, OUT_OF_SCOPE)
     expect(_last_bot_message(page)).to_contain_text(REFUSAL, timeout=ANSWER_TIMEOUT_MS)
     chat = page.locator("#sq-chat")
-    expect(chat.locator(".sq-cites")).to_have_count(0)
-    expect(chat.locator("a.sq-cite")).to_have_count(0)
-    expect(page.locator("#sq-viewer mark")).to_have_count(0)
+    expect(chat.locator(".sq-cites")).to_have_count(0, timeout=UI_TIMEOUT_MS)
+    expect(chat.locator("a.sq-cite")).to_have_count(0, timeout=UI_TIMEOUT_MS)
+    expect(page.locator("#sq-viewer mark")).to_have_count(0, timeout=UI_TIMEOUT_MS)
 
 
 def test_markup_in_documents_and_questions_stays_inert_text(served: Served, page: Page) -> None:
@@ -129,24 +119,24 @@ def test_markup_in_documents_and_questions_stays_inert_text(served: Served, page
     page.goto(served.url)
 
     # a question carrying markup is shown as typed, and so are answers quoting markup
-    _ask(page, XSS_QUESTION)
+    ask(page, XSS_QUESTION)
     chat = page.locator("#sq-chat")
     expect(chat.locator(".sq-cites").last).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
-    expect(chat).to_contain_text(QUESTION_PAYLOAD)
-    expect(chat.locator("img[src=x], script")).to_have_count(0)
+    expect(chat).to_contain_text(QUESTION_PAYLOAD, timeout=UI_TIMEOUT_MS)
+    expect(chat.locator("img[src=x], script")).to_have_count(0, timeout=UI_TIMEOUT_MS)
 
     # a plain-text document that quotes <script> and <img onerror>: shown as text, never run
     page.get_by_role("tab", name="文档浏览").click()
     page.locator("#sq-docs a.sq-open", has_text=XSS_DOC_TITLE).click()
     viewer = page.locator("#sq-viewer")
-    expect(viewer.locator(".sq-doc-title")).to_contain_text(XSS_DOC_TITLE)
+    expect(viewer.locator(".sq-doc-title")).to_contain_text(XSS_DOC_TITLE, timeout=UI_TIMEOUT_MS)
     for text in XSS_TEXTS:
-        expect(viewer.locator(".sq-doc-body")).to_contain_text(text)
-    expect(viewer.locator("script, img")).to_have_count(0)
+        expect(viewer.locator(".sq-doc-body")).to_contain_text(text, timeout=UI_TIMEOUT_MS)
+    expect(viewer.locator("script, img")).to_have_count(0, timeout=UI_TIMEOUT_MS)
 
     # an HTML page with its own <script>: the script's text never shows
     page.locator("#sq-docs a.sq-open", has_text=PAGE_SCRIPT_DOC_TITLE).click()
-    expect(viewer.locator(".sq-doc-title")).to_contain_text(PAGE_SCRIPT_DOC_TITLE)
+    expect(viewer.locator(".sq-doc-title")).to_contain_text(PAGE_SCRIPT_DOC_TITLE, timeout=UI_TIMEOUT_MS)
     body = viewer.locator(".sq-doc-body").inner_text()
     for text in PAGE_SCRIPT_TEXTS:
         assert text not in body

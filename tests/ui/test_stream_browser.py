@@ -14,7 +14,6 @@ import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,22 +23,16 @@ from langchain_core.messages import AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk
 from playwright.sync_api import Page, expect
 
-import app
 from core.settings import Settings
-from tests.conftest import free_port
+from tests.support.app_server import DEMO_ARCHIVE, DEMO_FACT, DEMO_QUESTION, OUT_OF_SCOPE, REFUSAL, serve_app
+from tests.support.browser import ANSWER_TIMEOUT_MS, UI_TIMEOUT_MS, ask, squash
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
-REPO = Path(__file__).resolve().parents[2]
-ARCHIVE = REPO / "demo" / "archive"
-ANSWER_TIMEOUT_MS = 90_000
-
-DEMO_QUESTION = "2025年临江区计划整治多少条背街小巷？由哪个部门牵头？"
-DEMO_FACT = "６０条"  # in the meeting minutes the question retrieves
 FOLLOW_UP = "那由哪个部门牵头呢？"
 REWRITTEN = "2025年临江区整治背街小巷由哪个部门牵头？"
-OUT_OF_SCOPE = "量子计算机芯片的制冷温度是多少？"
-REFUSAL = "资料库中没有找到相关内容"
+STOPPED_DRAFT = "已停止生成。以下为未经核对的草稿，仅供参考。"
+UNCHECKED = "未核对"
 STREAMING = "#sq-chat .sq-answer.sq-pending:not(.sq-waiting)"  # an answer being written, with text
 SLEEP_S = 0.08  # per character: the double's answer (about 130 characters) takes about 10 s
 TIMEOUT_S = 2.0  # the time limit of the time-out test, far below that
@@ -73,10 +66,6 @@ class Served:
     closed: list[str]  # questions whose answer stream the app closed before its end
 
 
-def _squash(text: str) -> str:
-    return "".join(text.split())
-
-
 def _sentence(text: str, needle: str) -> str:
     """The sentence of `text` holding `needle`, without a leading list number ("１．")."""
     for s in re.findall(r"[^。！？\n]+[。！？]", text):
@@ -99,7 +88,7 @@ def _fake_answer(qa: Any, settings: Settings) -> tuple[str, str]:
     generated = f"{first.rstrip('。')}[1]。{fact.rstrip('。')}[{n}]。"
     verdict = verify.check_answer(generated, texts, base.answer, headers=heads, counters=None)
     assert verdict.path == "generated_kept", verdict
-    assert _squash(generated) != _squash(base.answer)
+    assert squash(generated) != squash(base.answer)
     return generated, base.answer
 
 
@@ -110,7 +99,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     from vectorstore.archive import Archive
 
     settings = Settings(db=tmp_path_factory.mktemp("stream") / "db", answer_mode="openai", llm_timeout_s=60.0)
-    report = Archive(settings).index_paths([ARCHIVE])
+    report = Archive(settings).index_paths([DEMO_ARCHIVE])
     assert not report.failed, report.summary()
     qa = QA(settings)
     generated, extractive = _fake_answer(qa, settings)
@@ -128,34 +117,24 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(llm_mod, "build_chat_model", lambda *_a, **_k: llm_mod.ChatModel(model, "openai"))
         mp.setattr(qa, "ask_stream", watched)
-        demo = app.build_app(qa, settings)
-        port = free_port()
-        app.launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
-        try:
-            yield Served(f"http://127.0.0.1:{port}/", qa, settings, model, generated, extractive, closed)
-        finally:
-            demo.close()
-
-
-def _ask(page: Page, question: str) -> None:
-    page.get_by_role("textbox", name="问题").fill(question)
-    page.get_by_role("button", name="发送").click()
+        with serve_app(qa, settings) as url:
+            yield Served(url, qa, settings, model, generated, extractive, closed)
 
 
 def _streamed_text(page: Page) -> str:
     """The text of the answer being written ("" while none is)."""
     pending = page.locator(STREAMING)
-    return _squash(pending.last.inner_text()) if pending.count() else ""
+    return squash(pending.last.inner_text()) if pending.count() else ""
 
 
 def test_tokens_stream_then_the_checked_answer_cites_and_opens_its_documents(served: Served, page: Page) -> None:
     page.goto(served.url)
-    _ask(page, DEMO_QUESTION)
-    expect(page.get_by_role("button", name="停止")).to_be_enabled()
-    expect(page.get_by_role("button", name="发送")).to_be_disabled()
+    ask(page, DEMO_QUESTION)
+    expect(page.get_by_role("button", name="停止")).to_be_enabled(timeout=UI_TIMEOUT_MS)
+    expect(page.get_by_role("button", name="发送")).to_be_disabled(timeout=UI_TIMEOUT_MS)
 
     # (a) the assistant message grows, a prefix of the model's text at a time, before the final answer
-    full = _squash(served.generated)
+    full = squash(served.generated)
     seen: list[str] = []
     cites = page.locator("#sq-chat .sq-cites")
     deadline = time.monotonic() + ANSWER_TIMEOUT_MS / 1000
@@ -171,61 +150,78 @@ def test_tokens_stream_then_the_checked_answer_cites_and_opens_its_documents(ser
 
     # (b) the final message: the checked answer (the model's, kept whole) with its [n] linked and cited
     expect(cites.last).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
-    expect(page.locator("#sq-chat .sq-pending")).to_have_count(0)
+    expect(page.locator("#sq-chat .sq-pending")).to_have_count(0, timeout=UI_TIMEOUT_MS)
     answer = page.locator("#sq-chat .sq-answer").last
-    assert _squash(answer.inner_text()) == full
-    expect(answer.locator("a.sq-ref")).to_have_count(len(set(re.findall(r"\[\d+\]", served.generated))))
-    expect(cites.last).to_contain_text(DEMO_FACT)
-    expect(page.get_by_role("button", name="发送")).to_be_enabled()
-    expect(page.get_by_role("button", name="停止")).to_be_disabled()
+    assert squash(answer.inner_text()) == full
+    expect(answer.locator("a.sq-ref")).to_have_count(len(set(re.findall(r"\[\d+\]", served.generated))), timeout=UI_TIMEOUT_MS)
+    expect(cites.last).to_contain_text(DEMO_FACT, timeout=UI_TIMEOUT_MS)
+    expect(page.get_by_role("button", name="发送")).to_be_enabled(timeout=UI_TIMEOUT_MS)
+    expect(page.get_by_role("button", name="停止")).to_be_disabled(timeout=UI_TIMEOUT_MS)
 
     expected = served.qa.ask(DEMO_QUESTION, k=served.settings.top_k, generate=False)
     viewer = page.locator("#sq-viewer")
     for c in expected.citations[:2]:
         link = cites.last.locator("a.sq-cite").nth(c.n - 1)
-        expect(link).to_contain_text(f"[{c.n}] {c.title}")
+        expect(link).to_contain_text(f"[{c.n}] {c.title}", timeout=UI_TIMEOUT_MS)
         link.click()
-        expect(viewer.locator(".sq-doc-note")).to_contain_text(f"[{c.n}]")
-        expect(viewer.locator(".sq-doc-title")).to_have_text(c.title)
-        expect(viewer.locator("mark#sq-hit")).to_be_in_viewport()
+        expect(viewer.locator(".sq-doc-note")).to_contain_text(f"[{c.n}]", timeout=UI_TIMEOUT_MS)
+        expect(viewer.locator(".sq-doc-title")).to_have_text(c.title, timeout=UI_TIMEOUT_MS)
+        expect(viewer.locator("mark#sq-hit")).to_be_in_viewport(timeout=UI_TIMEOUT_MS)
     # the [1] inside the answer text opens the document too
     answer.locator("a.sq-ref", has_text="[1]").click()
-    expect(viewer.locator(".sq-doc-note")).to_contain_text("[1]")
-    expect(viewer.locator(".sq-doc-title")).to_have_text(expected.citations[0].title)
+    expect(viewer.locator(".sq-doc-note")).to_contain_text("[1]", timeout=UI_TIMEOUT_MS)
+    expect(viewer.locator(".sq-doc-title")).to_have_text(expected.citations[0].title, timeout=UI_TIMEOUT_MS)
 
 
-def test_stop_keeps_what_was_shown_and_ends_the_answer_stream(served: Served, page: Page) -> None:
+def test_stop_leaves_the_draft_struck_through_unchecked_and_out_of_the_follow_up(
+        served: Served, page: Page, monkeypatch: pytest.MonkeyPatch) -> None:
     before = served.closed.count(DEMO_QUESTION)
     page.goto(served.url)
-    _ask(page, DEMO_QUESTION)
+    ask(page, DEMO_QUESTION)
     page.wait_for_function(f"() => (document.querySelector({STREAMING!r})?.innerText || '').length >= 8",
                            timeout=ANSWER_TIMEOUT_MS)
-    page.get_by_role("button", name="停止").click()
+    page.get_by_role("button", name="停止").click(timeout=UI_TIMEOUT_MS)
 
-    # (c) the message keeps a beginning of the model's text and says it was stopped; no answer, no citations
+    # (c) the message keeps a beginning of the model's text, struck through and labelled 未核对 under a note
+    # that it was stopped and never checked; no answer, no citations
     chat = page.locator("#sq-chat")
-    expect(chat.locator(".sq-stopped")).to_have_text("已停止生成。")
-    expect(chat.locator(".sq-pending")).to_have_count(0)
-    shown = _squash(chat.locator(".sq-answer").last.inner_text())
-    full = _squash(served.generated)
-    assert shown and full.startswith(shown) and shown != full, shown
-    expect(chat.locator(".sq-cites")).to_have_count(0)
-    expect(page.get_by_role("button", name="发送")).to_be_enabled()
-    expect(page.get_by_role("button", name="停止")).to_be_disabled()
+    expect(chat.locator(".sq-stopped")).to_have_text(STOPPED_DRAFT, timeout=UI_TIMEOUT_MS)
+    expect(chat.locator(".sq-pending")).to_have_count(0, timeout=UI_TIMEOUT_MS)
+    draft = chat.locator(".sq-draft").last
+    expect(draft.locator(".sq-draft-label")).to_have_text(UNCHECKED, timeout=UI_TIMEOUT_MS)
+    struck = draft.locator("del")
+    expect(struck).to_have_count(1, timeout=UI_TIMEOUT_MS)
+    assert "line-through" in struck.evaluate("e => getComputedStyle(e).textDecorationLine")
+    shown = squash(struck.inner_text())
+    full = squash(served.generated)
+    assert len(shown) >= 8 and full.startswith(shown) and shown != full, shown
+    expect(chat.locator(".sq-cites")).to_have_count(0, timeout=UI_TIMEOUT_MS)
+    expect(page.get_by_role("button", name="发送")).to_be_enabled(timeout=UI_TIMEOUT_MS)
+    expect(page.get_by_role("button", name="停止")).to_be_disabled(timeout=UI_TIMEOUT_MS)
 
     # the app stopped reading the answer stream and closed it; the message stays as it is
     # (that the model then stops too is bot.llm's part: `stream_with_deadline` ends it at its next chunk)
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + UI_TIMEOUT_MS / 1000
     while served.closed.count(DEMO_QUESTION) < before + 1 and time.monotonic() < deadline:
         page.wait_for_timeout(100)
     assert served.closed.count(DEMO_QUESTION) == before + 1
     page.wait_for_timeout(1500)  # long enough for 18 more characters
-    assert _squash(chat.locator(".sq-answer").last.inner_text()) == shown
-    expect(chat.locator(".sq-stopped")).to_have_count(1)
+    assert squash(struck.inner_text()) == shown
+    expect(chat.locator(".sq-stopped")).to_have_count(1, timeout=UI_TIMEOUT_MS)
 
-    # the chat takes the next question
-    _ask(page, OUT_OF_SCOPE)
+    # the chat takes the next question; a follow-up is rewritten from the question alone, never the draft
+    monkeypatch.setattr(served.qa.settings, "llm_timeout_s", TIMEOUT_S)  # the answer itself doesn't matter
+    served.model.prompts.clear()
+    ask(page, FOLLOW_UP)
+    expect(chat.locator(".sq-note", has_text="已理解为：")).to_have_text(f"已理解为：{REWRITTEN}",
+                                                                     timeout=ANSWER_TIMEOUT_MS)
+    rewrite_prompt = squash(served.model.prompts[0])
+    assert squash(DEMO_QUESTION) in rewrite_prompt and squash(FOLLOW_UP) in rewrite_prompt
+    assert shown[:8] not in rewrite_prompt
+    expect(chat.locator(".sq-pending")).to_have_count(0, timeout=ANSWER_TIMEOUT_MS)
+    ask(page, OUT_OF_SCOPE)
     expect(chat.locator(".sq-answer").last).to_contain_text(REFUSAL, timeout=ANSWER_TIMEOUT_MS)
+    expect(chat.locator(".sq-draft")).to_have_count(1, timeout=UI_TIMEOUT_MS)  # the stopped draft stays as it was
 
 
 def test_time_limit_shows_the_notice_and_the_extractive_answer(served: Served, page: Page,
@@ -235,17 +231,17 @@ def test_time_limit_shows_the_notice_and_the_extractive_answer(served: Served, p
     monkeypatch.setattr(served.qa.settings, "llm_timeout_s", TIMEOUT_S)
     assert len(served.generated) * SLEEP_S > 3 * TIMEOUT_S
     page.goto(served.url)
-    _ask(page, DEMO_QUESTION)
+    ask(page, DEMO_QUESTION)
 
     # (d) the Chinese notice, then the extractive answer with its citations
     chat = page.locator("#sq-chat")
     cites = chat.locator(".sq-cites")
     expect(cites.last).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
-    expect(chat.locator(".sq-note").last).to_have_text(TIMEOUT_NOTICE.format(s=f"{TIMEOUT_S:g}"))
-    assert _squash(chat.locator(".sq-answer").last.inner_text()) == _squash(served.extractive)
-    expect(chat.locator(".sq-answer").last.locator("a.sq-ref").first).to_have_text("[1]")
+    expect(chat.locator(".sq-note").last).to_have_text(TIMEOUT_NOTICE.format(s=f"{TIMEOUT_S:g}"), timeout=UI_TIMEOUT_MS)
+    assert squash(chat.locator(".sq-answer").last.inner_text()) == squash(served.extractive)
+    expect(chat.locator(".sq-answer").last.locator("a.sq-ref").first).to_have_text("[1]", timeout=UI_TIMEOUT_MS)
     cites.last.locator("a.sq-cite").first.click()
-    expect(page.locator("#sq-viewer .sq-doc-note")).to_contain_text("[1]")
+    expect(page.locator("#sq-viewer .sq-doc-note")).to_contain_text("[1]", timeout=UI_TIMEOUT_MS)
 
 
 def test_follow_up_question_is_rewritten_with_the_chat_history(served: Served, page: Page,
@@ -253,18 +249,18 @@ def test_follow_up_question_is_rewritten_with_the_chat_history(served: Served, p
     monkeypatch.setattr(served.qa.settings, "llm_timeout_s", TIMEOUT_S)  # the answers themselves don't matter
     page.goto(served.url)
     chat = page.locator("#sq-chat")
-    _ask(page, DEMO_QUESTION)
+    ask(page, DEMO_QUESTION)
     expect(chat.locator(".sq-cites")).to_have_count(1, timeout=ANSWER_TIMEOUT_MS)
-    first_answer = _squash(chat.locator(".sq-answer").last.inner_text())
+    first_answer = squash(chat.locator(".sq-answer").last.inner_text())
     served.model.prompts.clear()
 
-    _ask(page, FOLLOW_UP)
+    ask(page, FOLLOW_UP)
     expect(chat.locator(".sq-note", has_text="已理解为：")).to_have_text(f"已理解为：{REWRITTEN}",
                                                                      timeout=ANSWER_TIMEOUT_MS)
-    expect(chat.locator(".sq-user").last).to_have_text(FOLLOW_UP)
+    expect(chat.locator(".sq-user").last).to_have_text(FOLLOW_UP, timeout=UI_TIMEOUT_MS)
     # the model was shown the earlier turn as plain text: the question and the beginning of its answer
     rewrite_prompt = served.model.prompts[0]
     assert DEMO_QUESTION in rewrite_prompt and FOLLOW_UP in rewrite_prompt
-    assert first_answer[:20] in _squash(rewrite_prompt)
+    assert first_answer[:20] in squash(rewrite_prompt)
     assert "<" not in rewrite_prompt.split("对话记录：", 2)[-1].split("后续问题", 1)[0]
     expect(chat.locator(".sq-pending")).to_have_count(0, timeout=ANSWER_TIMEOUT_MS)

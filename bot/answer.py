@@ -1,0 +1,549 @@
+"""The default answer: the units of the cited documents that answer what was asked, each cited, or a
+refusal that says what is missing. No model, no invented text: every word shown is the archive's own.
+
+For each part of the question (`bot.question`), candidates of the asked kind are gathered from the
+cited passages and the enumerations they sit in (`ingest.structure`):
+- list / decision: an enumeration about the subject (its heading, the paragraph before it, its lead and
+  its items hold the question's key terms): the lead and every item, each with its own [n]; one item
+  when the question points at one ("第二项"); a decision without an enumeration is the sentence that
+  states it;
+- who / number / date / where / why: the sentence (cut to its clauses when long) that holds both the
+  subject and the thing asked for: a responsible body or person, a figure with its unit, a date, a
+  place, a reason;
+- fact / yes-no: the sentences that hold most of the subject.
+
+A unit is "about the subject" when it holds enough of the IDF weight of the question's subject terms,
+counting its section heading and the lead of its list as context. When no unit of the asked kind is
+about the subject, that part is unanswered; when every part is, the question is refused with the reason
+(`Extraction.reason`). Titles, headings and markup are never answer units.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from bot.question import Kind, Part, Question
+from bot.types import Role, Unit
+from core.zh import sentence_spans, squash
+from ingest.headings import find_headings
+from ingest.structure import Enumeration, enumerations
+
+# Words that say what kind of answer is wanted, not what it is about.
+KIND_WORDS = frozenset(
+    ["会议", "决定", "议定", "要求", "提出", "部署", "安排", "牵头", "负责", "负责人", "部门", "单位", "机构", "主持", "主要", "工作", "情况", "内容", "措施", "举措", "办法", "怎么办", "怎么", "如何", "怎样", "哪些", "什么", "多少", "时候", "时间", "何时", "问题", "方面", "具体", "分别", "包括", "有关", "相关", "明确", "提到", "强调", "指出", "表示", "讲话", "报告", "文件", "一项", "几项", "项目", "事项", "原因", "目的", "为了", "地点", "哪里"]
+)
+
+_FIGURE = re.compile(
+    r"[0-9０-９]+(?:[.．,，][0-9０-９]+)*\s*(?:%|％|‰|[万亿千百]?[\u4e00-\u9fff]{0,3})"
+    r"|[零〇一二两三四五六七八九十百千万亿]+(?:点[零一二三四五六七八九]+)?(?:%|[万亿千百]?[个项条家所次倍名处座辆吨人户件批天位类台套元亩米])"
+    r"|百分之[零一二三四五六七八九十点]+|[一二三四五六七八九十]+成"
+)
+_YEAR_ONLY = re.compile(r"^[0-9０-９]{4}\s*年")
+_DATE = re.compile(
+    r"[0-9０-９]{1,2}月[0-9０-９]{1,2}[日号]|[0-9０-９一二三四五六七八九十]{1,3}月(?:底|中旬|上旬|下旬|前|份|末)?"
+    r"|(?:19|20)[0-9]{2}年(?:底|末|初|内|前)?|[一二三四五六七八九〇○零]{4}年|年底|年内|月底|前完成|之前|日前|以前|当天|当日"
+    r"|上午|下午|[0-9０-９]{1,2}日"
+)
+_WHO = re.compile(r"由[^，。；]{1,24}?(?:牵头|负责|承担|组织|实施|会同|主持|落实)|牵头|负责|主持|承担|分管|会同")
+# A person or body named without saying what they do: weaker evidence of "who".
+_WHO_WEAK = re.compile(
+    r"同志|主持人|书记|市长|区长|省长|县长|局长|主任|总理|部长|委员|主席|总书记|处长|科长"
+    r"|[\u4e00-\u9fff]{1,12}(?:局|委|办|厅|部|处|科|中心|政府|小组|公司|大队|支队|委员会|办公室)"
+)
+_WHERE = re.compile(
+    r"在[^，。；]{1,16}?(?:召开|举行|开幕|举办|考察|调研|视察|进行|建设|设立)|地点|[\u4e00-\u9fff]{2,}"
+    r"(?:省|市|县|区|村|镇|港|湾|河|山|路|街|广场|会议室|大厦|中心)"
+)
+_WHY = re.compile(r"为了|旨在|目的|因为|由于|是为|以便|从而|为的是|之所以|原因|为此|以确保|有利于|意义")
+_DECISION = re.compile(r"决定|议定|要求|提出|部署|安排|明确|同意|确定|必须|务必|力争|重点|着力|坚持|推进|加快|实施")
+_EVIDENCE: dict[Kind, re.Pattern[str]] = {
+    "number": _FIGURE, "date": _DATE, "who": _WHO, "where": _WHERE, "why": _WHY, "decision": _DECISION,
+}
+NEEDS_EVIDENCE: frozenset[Kind] = frozenset({"number", "date", "who", "where", "why"})
+SOFT_EVIDENCE: frozenset[Kind] = frozenset({"why"})
+_MARKUP = re.compile(r"^\s*(?:#{1,6}\s|[-*+]\s|\||<)")
+_CLAUSE = re.compile(r"[^，,；;：:]+[，,；;：:]?")
+_SCOPE = re.compile(r"^(?:第[一二三四五六七八九十两0-9]{1,3}[项条点个件]?|[一二三四五六七八九十两0-9]{1,3}[项条点个件])$")  # "第二项" points at an item
+_ASKED_UNIT = re.compile(r"(?:多少|几)(万|亿|千|百)?([\u4e00-\u9fff%])")
+
+_EVIDENCE_WEIGHT = {True: 0.8, False: 0.35}  # kinds that need their thing (a figure, a body …) weigh it more
+MAX_SENTENCE = 160  # characters of one answer sentence at most (longer ones are cut to their clauses)
+MAX_ITEM = 150  # characters of one list item shown at most (to its first sentence end)
+MAX_ITEMS = 20
+
+REASONS: dict[Kind, str] = {
+    "number": "资料中提到了{subject}，但没有给出所问的数量，无法回答这个问题。",
+    "date": "资料中提到了{subject}，但没有给出所问的时间，无法回答这个问题。",
+    "who": "资料中提到了{subject}，但没有说明由谁负责，无法回答这个问题。",
+    "where": "资料中提到了{subject}，但没有给出所问的地点，无法回答这个问题。",
+    "why": "资料中提到了{subject}，但没有说明原因或目的，无法回答这个问题。",
+}
+
+
+@dataclass
+class Extraction:
+    units: list[Unit] = field(default_factory=list)
+    text: str = ""  # the answer with [n] markers; a list's lead and items each on their own line
+    reason: str = ""  # why nothing was found ("" when answered)
+    unanswered: list[int] = field(default_factory=list)  # parts with no unit of their kind
+
+    @property
+    def answered(self) -> bool:
+        return bool(self.units)
+
+
+@dataclass
+class Source:
+    """A cited passage as the extractor sees it."""
+
+    n: int
+    doc_id: str
+    start: int  # the cited window in the document text
+    end: int
+    hit_start: int
+    hit_end: int
+    title: str = ""
+    speaker: str = ""
+    year: int | None = None  # the year the document belongs to
+
+
+@dataclass
+class Candidate:
+    score: float
+    subject: float
+    units: list[Unit]
+
+
+Weights = Sequence[tuple[str, float]]
+
+
+@lru_cache(maxsize=256)
+def _enumerations(text: str) -> list[Enumeration]:
+    return enumerations(text)
+
+
+@lru_cache(maxsize=256)
+def _headings(text: str) -> tuple[list[int], list[str]]:
+    return find_headings(text)
+
+
+def _heading_before(text: str, pos: int) -> str:
+    starts, labels = _headings(text)
+    best = ""
+    for s, label in zip(starts, labels, strict=True):
+        if s > pos:
+            break
+        best = label
+    return best
+
+
+@lru_cache(maxsize=64)
+def _flat(text: str) -> str:
+    return squash(text)
+
+
+def matchable(weights: Weights, docs: Sequence[str]) -> list[tuple[str, float]]:
+    """The subject terms the cited documents can match at all (a term no cited document holds, even
+    loosely, says what is asked, "多大年龄", not what about), without the pieces of a longer term that is
+    kept ("区政" and "政府" beside "区政府"). All terms when none is matchable."""
+    flats = [_flat(d) for d in docs]
+    present = [(t, w) for t, w in weights if any(_holds(f, t) for f in flats)]
+    if not present:
+        return list(weights)
+    return [(t, w) for t, w in present if not any(t != o and t in o for o, _ in present)]
+
+
+def _own_heading(text: str, pos: int, title: str) -> str:
+    """The heading of the section `pos` is in, "" when that is only the document's title."""
+    heading = _heading_before(text, pos)
+    return "" if not squash(heading) or squash(heading) in squash(title) else heading
+
+
+def subject_weights(terms: Sequence[str], idf: Callable[[str], float]) -> list[tuple[str, float]]:
+    """The question's subject terms (key terms without the words that only say what kind is asked)."""
+    out = [(squash(t), idf(t)) for t in terms if t not in KIND_WORDS and not _SCOPE.match(t)]
+    out = [(t, w) for t, w in out if t and w > 0]
+    return out
+
+
+def _holds(hay: str, term: str) -> float:
+    """1 when the text holds the term; 0.5 when it holds it loosely ("老人" in "老年人": the characters in
+    order within a few places; for longer terms, most of their character pairs); else 0."""
+    if term in hay:
+        return 1.0
+    if len(term) == 2:
+        i = hay.find(term[0])
+        while i != -1:
+            if term[1] in hay[i + 1 : i + 4]:
+                return 0.5
+            i = hay.find(term[0], i + 1)
+        return 0.0
+    pairs = [term[i : i + 2] for i in range(len(term) - 1)]
+    return 0.5 if pairs and sum(p in hay for p in pairs) * 2 >= len(pairs) + 1 else 0.0
+
+
+def share(weights: Weights, *texts: str) -> float:
+    """IDF-weighted share of the subject terms held by the texts together."""
+    total = sum(w for _, w in weights)
+    if not total:
+        return 1.0  # nothing to be about ("会议决定了什么？"): retrieval alone chose the passages
+    hay = "".join(squash(t) for t in texts)
+    return sum(w * _holds(hay, t) for t, w in weights) / total
+
+
+def about_weights(weights: Weights, title: str) -> list[tuple[str, float]]:
+    """The subject within one document: the terms its title does not already hold ("2018年政府工作报告给
+    财政赤字率定了多少" is about 赤字率 inside that report). All terms when the title holds every one."""
+    flat = squash(title)
+    rest = [(t, w) for t, w in weights if t not in flat]
+    return rest or list(weights)
+
+
+_UNIT_WORDS = {"钱": "元", "岁": "岁", "年龄": "岁", "大年龄": "岁"}
+_MEASURES = "条人名位元吨公千米亩户家所座辆台套件批次天倍岁%处艘架张份册部场周平立度斤克瓦"  # not 个/项: any count
+_PEOPLE = ("人", "名", "位")
+_UNIT_ALIASES = {"人": _PEOPLE, "名": _PEOPLE, "位": _PEOPLE, "公": ("公里", "千米", "公顷"), "千": ("千米", "公里")}
+_ROLE = re.compile(r"联系人|主持人|负责人|记录人|讲话人|报告人|召集人|签发人|分管")
+
+
+def _asked_unit(part: Part) -> str:
+    """The unit a "how many" asks for ("多少条" -> 条, "多少钱" -> 元, "多大年龄" -> 岁), "" when generic."""
+    if "年龄" in part.text:
+        return "岁"
+    m = _ASKED_UNIT.search(part.text)
+    if not m or m.group(2) not in _MEASURES:
+        return ""
+    return _UNIT_WORDS.get(m.group(2), m.group(2))
+
+
+def _asked_role(part: Part) -> str:
+    """For "who": the role asked about ("联系人是谁" -> 联系人; "由谁牵头" -> 牵头), "" when none."""
+    m = _ROLE.search(part.text)
+    if m:
+        return m.group(0)
+    for verb in ("牵头", "负责", "主持", "承担"):
+        if verb in part.text:
+            return "牵头负责" if verb in "牵头负责" else verb
+    return ""
+
+
+def _evidence(kind: Kind, text: str, unit: str = "") -> float:
+    """How clearly a unit holds the kind of thing asked: 1 clear, 0.5 weak, 0 none."""
+    pattern = _EVIDENCE.get(kind)
+    if pattern is None:
+        return 0.0
+    hits = [m.group(0) for m in pattern.finditer(text)]
+    if kind == "number":
+        hits = [m.group(0) for m in pattern.finditer(text)
+                if not _YEAR_ONLY.match(m.group(0)) and text[max(0, m.start() - 1) : m.start()] != "第"]
+        if unit:
+            return 1.0 if any(u in h for h in hits for u in _UNIT_ALIASES.get(unit, (unit,))) else 0.3 if hits else 0.0
+        return 1.0 if hits else 0.0
+    if kind == "who" and unit:  # unit: the role asked ("联系人", "牵头负责" …)
+        if any(ch in text for ch in ([unit] if unit != "牵头负责" else ["牵头", "负责"])):
+            return 1.0
+        return 0.4 if hits or _WHO_WEAK.search(text) else 0.0
+    if not hits and kind == "who" and _WHO_WEAK.search(text):
+        return 0.4
+    return 1.0 if hits else 0.0
+
+
+def _clip(text: str, start: int, end: int, limit: int) -> tuple[int, int]:
+    """A sentence longer than `limit` cut to its first clauses (at least one)."""
+    if end - start <= limit:
+        return start, end
+    pos = start
+    for m in _CLAUSE.finditer(text, start, end):
+        if m.end() - start > limit and pos > start:
+            break
+        pos = m.end()
+    return start, max(pos, start + 1)
+
+
+def _focus(text: str, start: int, end: int, weights: Weights, kind: Kind, limit: int) -> tuple[int, int]:
+    """A long sentence cut to the run of clauses that holds the subject and, nearest to it, the asked thing
+    (a clause with a figure, a date, a responsible body …)."""
+    if end - start <= limit:
+        return start, end
+    clauses = [(m.start(), m.end()) for m in _CLAUSE.finditer(text, start, end)]
+    if not clauses:
+        return start, end
+    about = [share(weights, text[a:b]) for a, b in clauses]
+    best = max(range(len(clauses)), key=lambda i: about[i])
+    lo = hi = best
+    if kind in NEEDS_EVIDENCE and not _evidence(kind, text[clauses[best][0] : clauses[best][1]]):
+        with_ev = [i for i, (a, b) in enumerate(clauses) if _evidence(kind, text[a:b]) >= 1.0]
+        if with_ev:
+            e = min(with_ev, key=lambda i: abs(i - best))
+            if clauses[max(e, best)][1] - clauses[min(e, best)][0] <= int(limit * 1.5):
+                lo, hi = min(e, best), max(e, best)
+    while True:  # grow towards the better neighbour while it fits
+        options = [i for i in (lo - 1, hi + 1) if 0 <= i < len(clauses)]
+        options = [i for i in options if clauses[max(hi, i)][1] - clauses[min(lo, i)][0] <= limit]
+        if not options:
+            break
+        i = max(options, key=lambda j: about[j])
+        lo, hi = min(lo, i), max(hi, i)
+    a, b = clauses[lo][0], clauses[hi][1]
+    while b > a and text[b - 1] in "，,；;：:":
+        b -= 1
+    return a, b
+
+
+def _is_heading_or_markup(text: str, start: int, end: int) -> bool:
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line = text[line_start : len(text) if line_end == -1 else line_end]
+    if _MARKUP.match(line):
+        return True
+    starts, _ = _headings(text)
+    if line_start in starts and len(line.strip()) <= 40:
+        return True
+    # a whole line without a sentence end is a title or a label ("…的通知", "会议名称：…")
+    return start <= line_start + 1 and len(line.strip()) <= 60 and not re.search(r"[。！？；!?;]", line)
+
+
+def _sentences(text: str, src: Source) -> list[tuple[int, int]]:
+    out = []
+    for a, b in sentence_spans(text[src.start : src.end]):
+        a, b = a + src.start, b + src.start
+        while a < b and text[a].isspace():
+            a += 1
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        if b - a >= 4 and not _is_heading_or_markup(text, a, b):
+            out.append((a, b))
+    return out
+
+
+def _prior(src: Source) -> float:
+    return 1.0 / (1.0 + 0.08 * (src.n - 1))
+
+
+def _item_unit(text: str, src: Source, start: int, end: int, role: Role, part: int) -> Unit:
+    nl = text.find("\n", start, end)
+    stop = end if nl == -1 else nl
+    if stop - start > MAX_ITEM:
+        spans = sentence_spans(text[start:stop])
+        stop = start + spans[0][1] if spans else start + MAX_ITEM
+        if stop - start > MAX_ITEM:
+            stop = _clip(text, start, stop, MAX_ITEM)[1]
+    while stop > start and text[stop - 1] in " \t\n，,；;、":
+        stop -= 1
+    return Unit(src.n, src.doc_id, start, stop, text[start:stop], role, part)
+
+
+def list_candidates(text: str, src: Source, weights: Weights, part_index: int, kind: Kind,
+                    item: int | None) -> list[Candidate]:
+    """Enumerations near the cited passage, each as lead + items, scored by how much they are about the
+    subject and how close they are to what retrieval found."""
+    out: list[Candidate] = []
+    weights = about_weights(weights, src.title)
+    for e in _enumerations(text):
+        if e.end < src.hit_start - 300 or e.start > src.hit_end + 300:
+            continue
+        first = e.lead_start if e.lead_end > e.lead_start else e.items[0].start
+        before = text[text.rfind("\n", 0, first) + 1 : first]  # the lead's paragraph up to it
+        heading = _own_heading(text, e.start, src.title)
+        lead = text[e.lead_start : e.lead_end]
+        heads = [text[i.body_start : min(i.end, i.body_start + 60)] for i in e.items]
+        about_lead = share(weights, heading, before, lead)
+        about_items = share(weights, *heads)
+        per_item = [share(weights, h) for h in heads]
+        if (item is None and max(per_item) >= 0.5 and share(weights, heading, lead) < max(per_item)
+                and sum(p >= 0.5 * max(per_item) for p in per_item) == 1):
+            continue  # about one item only: the answer is inside it (a list nested there is its own candidate)
+        about = max(about_lead, share(weights, heading, before, lead, *heads))
+        near = 1.0 if e.start < src.hit_end and e.end > src.hit_start else 0.6
+        decided = 1.0 if _DECISION.search(lead or before[-40:]) else 0.0
+        score = about + 0.3 * about_lead - 0.2 * (about_items > about_lead + 0.3) + 0.2 * near
+        score += 0.15 * decided * (kind == "decision") + 0.05 * min(len(e.items), 6) / 6
+        score += 0.2 * (e.lead_end > e.lead_start)  # a list its text introduces ("以下10项：") is meant as one
+        units: list[Unit] = []
+        if item is not None:
+            if item > len(e.items):
+                continue
+            it = e.items[item - 1]
+            units.append(_item_unit(text, src, it.start, it.end, "item", part_index))
+        else:
+            if e.lead_end > e.lead_start:
+                units.append(Unit(src.n, src.doc_id, e.lead_start, e.lead_end, lead, "lead", part_index))
+            for it in e.items[:MAX_ITEMS]:
+                units.append(_item_unit(text, src, it.start, it.end, "item", part_index))
+        out.append(Candidate(score * _prior(src), about, units))
+    return out
+
+
+def _spans(text: str, src: Source, kind: Kind) -> list[tuple[int, int, str]]:
+    """Candidate spans in the cited window, each with the context it is read with: its sentences; for the
+    kinds that need a thing (a body, a figure …), also each sentence with the next one ("…6月底前完成。由
+    区城管局牵头负责。") and every list item it touches, with the item's lead as context."""
+    sents = _sentences(text, src)
+    out = [(a, b, "") for a, b in sents]
+    if kind in NEEDS_EVIDENCE:
+        for (a, _), (_, d) in zip(sents, sents[1:], strict=False):
+            if d - a <= MAX_SENTENCE + MAX_SENTENCE // 2 and "\n" not in text[a:d]:
+                out.append((a, d, ""))
+        for e in _enumerations(text):
+            if e.end < src.start or e.start > src.end:
+                continue
+            lead = text[e.lead_start : e.lead_end]
+            for it in e.items:
+                if it.start < src.end and it.end > src.start and it.end - it.start > 8:
+                    nl = text.find("\n", it.start, it.end)
+                    out.append((it.start, it.end if nl == -1 else nl, lead))
+    return out
+
+
+def sentence_candidates(text: str, src: Source, weights: Weights, part: Part, part_index: int,
+                        bigrams: set[str]) -> list[Candidate]:
+    unit = _asked_role(part) if part.kind == "who" else _asked_unit(part)
+    out = []
+    weights = about_weights(weights, src.title)
+    heading = _own_heading(text, src.hit_start, src.title)
+    w_ev = _EVIDENCE_WEIGHT[part.kind in NEEDS_EVIDENCE]
+    for a, b, ctx in _spans(text, src, part.kind):
+        if _is_heading_or_markup(text, a, b):
+            continue
+        a, b = _focus(text, a, b, weights, part.kind, MAX_SENTENCE)
+        sent = text[a:b]
+        about = share(weights, sent)
+        about_ctx = share(weights, heading, ctx, sent)
+        ev = _evidence(part.kind, sent, unit)
+        flat = squash(sent)
+        bi = sum(1 for g in bigrams if g in flat) / len(bigrams) if bigrams else 0.0
+        inside = 1.0 if a < src.hit_end and b > src.hit_start else 0.0
+        score = (about + 0.25 * about_ctx + w_ev * ev + 0.3 * bi + 0.1 * inside) * _prior(src)
+        score -= 0.002 * max(0, b - a - 80)  # of two spans alike, the shorter
+        out.append(Candidate(score, max(about, 0.8 * about_ctx),
+                             [Unit(src.n, src.doc_id, a, b, sent, "sentence", part_index)]))
+    return out
+
+
+def _subject_label(terms: Weights) -> str:
+    best = sorted(terms, key=lambda t: -t[1])[:2]
+    return "“" + "、".join(t for t, _ in best) + "”" if best else "相关内容"
+
+
+def display(text: str) -> str:
+    """A unit as shown in the answer text: a table row's cells joined by "，", runs of space folded."""
+    return re.sub(r"[ \u3000]*\t[ \u3000\t]*", "，", text).strip()
+
+
+def render(units: Sequence[Unit]) -> str:
+    """The answer text: a sentence run inline; a list's lead and each item on a line of its own."""
+    lines: list[str] = []
+    inline = ""
+    for u in units:
+        shown = display(u.text)
+        if u.role == "sentence":
+            inline += f"{shown}[{u.n}]"
+            continue
+        if inline:
+            lines.append(inline)
+            inline = ""
+        lines.append(f"{shown}[{u.n}]")
+    if inline:
+        lines.append(inline)
+    return "\n".join(lines)
+
+
+@dataclass
+class Thresholds:
+    about: float = 0.5  # subject share a unit needs to count as being about the question's subject
+    about_list: float = 0.45
+    max_sentences: int = 2
+    strict_unit: bool = True  # "多少条" is answered only by a figure in 条 (or a unit that counts the same)
+
+
+def extract(question: Question, sources: Sequence[Source], texts: dict[str, str], weights: Weights,
+            bigrams: set[str], limits: Thresholds | None = None) -> Extraction:
+    """The answer units for every part of the question, or the reason there are none."""
+    lim = limits or Thresholds()
+    weights = matchable(weights, [texts.get(d, "") for d in dict.fromkeys(s.doc_id for s in sources)])
+    units: list[Unit] = []
+    unanswered: list[int] = []
+    reasons: list[str] = []
+    for i, part in enumerate(question.parts):
+        if units and part.kind in NEEDS_EVIDENCE and any(_evidence(part.kind, u.text) >= 1.0 for u in units):
+            continue  # "提出了哪些要求？由谁负责？": the items shown already say who
+        got = _answer_part(question, part, i, sources, texts, weights, bigrams, lim)
+        if got:
+            units.extend(u for u in got if all((u.doc_id, u.start) != (v.doc_id, v.start) for v in units))
+        else:
+            unanswered.append(i)
+            tmpl = REASONS.get(part.kind)
+            if tmpl and share(weights, *(texts.get(s.doc_id, "")[s.start : s.end] for s in sources)) >= lim.about:
+                reasons.append(tmpl.format(subject=_subject_label(weights)))
+    if not units:
+        return Extraction([], "", reasons[0] if reasons else "", unanswered)
+    text = render(units)
+    if unanswered and len(question.parts) > 1:
+        missing = "；".join(question.parts[i].text for i in unanswered)
+        text += f"\n（资料中没有找到“{missing}”的答案。）"
+    return Extraction(units, text, "", unanswered)
+
+
+def fits(question: Question, src: Source, text: str, units: Sequence[Unit]) -> bool:
+    """Does an answer from this source satisfy what the question pins down? A year it names must be the
+    document's year or be written in the answer (or the heading it sits under); a person it names must be
+    the document's speaker or be in its title or in the answer."""
+    shown = "".join(u.text for u in units)
+    if question.years and src.year not in question.years:
+        context = shown + "".join(_heading_before(text, u.start) for u in units)
+        if not any(str(y) in squash(context) for y in question.years):
+            return False
+    owner = f"{src.speaker}{src.title}"
+    return all(p in owner or p in shown for p in question.persons)
+
+
+def _answer_part(question: Question, part: Part, index: int, sources: Sequence[Source], texts: dict[str, str],
+                 weights: Weights, bigrams: set[str], lim: Thresholds) -> list[Unit]:
+    wants_list = part.kind in ("list", "decision") or question.item is not None
+    by_n = {s.n: s for s in sources}
+
+    def ok(c: Candidate) -> bool:
+        src = by_n[c.units[0].n]
+        return fits(question, src, texts.get(src.doc_id, ""), c.units)
+
+    if wants_list:
+        lists = [c for s in sources for c in list_candidates(texts.get(s.doc_id, ""), s, weights, index,
+                                                             part.kind, question.item)]
+        lists = [c for c in lists if c.subject >= lim.about_list and c.units and ok(c)]
+        if lists:
+            return max(lists, key=lambda c: c.score).units
+    sents = [c for s in sources for c in sentence_candidates(texts.get(s.doc_id, ""), s, weights, part, index,
+                                                             bigrams)]
+    if part.kind in NEEDS_EVIDENCE:
+        unit = _asked_role(part) if part.kind == "who" else _asked_unit(part)
+        ev = [_evidence(part.kind, c.units[0].text, unit) for c in sents]
+        floor = 1.0 if any(e >= 1.0 and c.subject >= lim.about for e, c in zip(ev, sents, strict=True)) else 1e-9
+        if part.kind == "number" and unit and lim.strict_unit:
+            floor = 1.0
+        if part.kind in SOFT_EVIDENCE and floor < 1.0:
+            floor = 0.0  # a reason is often stated without 因为/为了: the sentences about the subject do
+        sents = [c for c, e in zip(sents, ev, strict=True) if e >= floor]
+    sents = [c for c in sents if c.subject >= lim.about and ok(c)]
+    if part.kind == "list":  # no list found: a sentence that lists things inline ("A、B和C") still answers
+        sents = [c for c in sents if re.search(r"、|和|及|以及", c.units[0].text) or question.item is not None]
+    if not sents:
+        return []
+    sents.sort(key=lambda c: -c.score)
+    best = sents[0].score
+    chosen = [sents[0]]
+    keep = 0.92 if part.kind in NEEDS_EVIDENCE else 0.85
+    for c in sents[1 : lim.max_sentences * 6]:
+        if len(chosen) >= lim.max_sentences or c.score < keep * best:
+            break
+        u = c.units[0]
+        if any(u.doc_id == o.units[0].doc_id and u.start < o.units[0].end and u.end > o.units[0].start
+               for o in chosen):
+            continue
+        if squash(u.text) in {squash(o.units[0].text) for o in chosen}:
+            continue
+        chosen.append(c)
+    chosen.sort(key=lambda c: (c.units[0].n, c.units[0].start))
+    return [c.units[0] for c in chosen]

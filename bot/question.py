@@ -1,0 +1,133 @@
+"""What a question asks for: the kind of answer, the parts of a compound question, an item it points at,
+and the places it names.
+
+Staff ask "整治多少条？由哪个部门牵头？" (two parts: a figure, then a body), "那第二项是什么？" (one item
+of a list), "会议决定怎么办？" (the decisions). The answer layer extracts a unit of the asked kind about
+the question's subject, and refuses when the archive holds none.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from core.zh import cn_number, normalize
+
+Kind = Literal["list", "decision", "who", "number", "date", "where", "why", "yesno", "fact"]
+KINDS: tuple[Kind, ...] = ("list", "decision", "who", "number", "date", "where", "why", "yesno", "fact")
+
+# The first pattern that matches a part decides its kind: the narrower asks come first.
+_KIND_PATTERNS: list[tuple[Kind, re.Pattern[str]]] = [
+    ("who", re.compile(
+        r"谁|哪位|哪名|哪个(?:部门|单位|机构|处室|科室|领导|同志|组织)|哪些(?:部门|单位|机构|领导|人)|由哪|"
+        r"什么(?:部门|单位|机构|人)|牵头|负责人|主持人|谁主持|由.{0,6}负责|作报告的|讲话的是")),
+    ("date", re.compile(
+        r"什么时候|何时|哪天|哪一天|几月几[日号]|几月|哪年|哪一年|什么时间|时限|期限|截止|多久|多长时间|"
+        r"之前完成|哪个月|几号|哪个时间|日期")),
+    ("where", re.compile(r"哪里|在哪|何地|哪个(?:城市|地方|地区|省|县|国家)|什么地方|地点|哪座")),
+    ("why", re.compile(r"为什么|为何|原因|目的是|目的何在|什么目的|为了什么|何以|出于什么|意义")),
+    ("number", re.compile(
+        r"多少|几(?:个|项|条|家|所|次|年|倍|名|人|处|座|万|亿|千|百|辆|吨|公里|米|户|件|批|天|届|成|位|类)(?!.*哪)|"
+        r"多大|多高|多长|比例|比重|占比|百分之几|增速|增幅|规模|数量|总量|目标是多少")),
+    ("list", re.compile(
+        r"哪些|哪几|有什么|包括什么|包括哪|主要(?:内容|任务|措施|有)|分别是|列举|几个方面|哪(?:几)?个方面|"
+        r"几点|都有|有哪|几大")),
+    ("decision", re.compile(
+        r"决定|议定|怎么办|怎么(?:做|处理|解决|管|整治|推进)|如何(?:处理|解决|整治|做|推进|落实|管理)|"
+        r"采取(?:了)?(?:什么|哪)|什么(?:措施|办法|举措|要求|安排|部署|政策)|提出(?:了)?什么|要求|部署|"
+        r"安排|工作重点|重点是|定了什么|怎样")),
+    ("yesno", re.compile(r"是否|是不是|有没有|能否|可否|吗[？?]?$")),
+]
+_PART_SPLIT = re.compile(r"[？?；;]+|[，,](?=(?:由|是)?(?:谁|哪个|哪些|哪位|什么时候|何时|多少|几)[^，,]{0,12}[？?]?$)")
+_ITEM = re.compile(r"第([一二三四五六七八九十两\d]{1,3})(?:项|条|点|个|件|是|方面|部分)")
+_PROVINCES = (
+    "北京", "天津", "河北", "山西", "内蒙古", "辽宁", "吉林", "黑龙江", "上海", "江苏", "浙江", "安徽", "福建",
+    "江西", "山东", "河南", "湖北", "湖南", "广东", "广西", "海南", "重庆", "四川", "贵州", "云南", "西藏",
+    "陕西", "甘肃", "青海", "宁夏", "新疆", "香港", "澳门", "台湾",
+)
+# A named place: two or more characters before an administrative suffix; "全市", "本区", "各县" are not names.
+_PLACE = re.compile(r"([\u4e00-\u9fff]{2,5}?)(省|市|自治区|自治州|区|县|州|盟|旗)(?![\u4e00-\u9fff]{0,1}(?:长|委|局|政府|级|场|域|间|别|委会|民))")
+_NOT_NAME_START = "年月日的在和与及对把将从向于是为了给让由被"  # "2025年临江区" names 临江区
+_NOT_PLACE = re.compile(r"^(?:全|本|我|该|各|城|市|区|县|省|两|三|一|这|那|哪|社|园|小|新|老|地|辖|景|市场|城)")
+
+
+@dataclass
+class Part:
+    text: str
+    kind: Kind
+
+
+@dataclass
+class Question:
+    text: str
+    parts: list[Part]
+    item: int | None = None  # "第二项" -> 2: the question points at one item of a list
+    places: list[str] = field(default_factory=list)
+    persons: list[str] = field(default_factory=list)  # people named with their title ("罗振宇副区长")
+    years: list[int] = field(default_factory=list)  # years written in the question (set by the caller)
+
+    @property
+    def kinds(self) -> list[Kind]:
+        return [p.kind for p in self.parts]
+
+
+def kind_of(text: str) -> Kind:
+    for kind, pattern in _KIND_PATTERNS:
+        if pattern.search(text):
+            return kind
+    return "fact"
+
+
+def split_parts(question: str) -> list[str]:
+    """The questions inside one: "整治多少条？由哪个部门牵头？" -> ["整治多少条", "由哪个部门牵头"]."""
+    pieces = [p.strip(" ，,。") for p in _PART_SPLIT.split(question)]
+    return [p for p in pieces if len(p) >= 2] or [question]
+
+
+def places_in(question: str) -> list[str]:
+    """Places the question names: provinces by name, and "X省/X市/X区/X县…" with a real name before the
+    suffix."""
+    text = normalize(question)
+    found = [p for p in _PROVINCES if p in text]
+    for m in _PLACE.finditer(text):
+        name = m.group(1).lstrip(_NOT_NAME_START)
+        if (len(name) < 2 or _NOT_PLACE.match(name) or re.search(r"[各全本该每对和与及的了要]", name)
+                or any(name in f or f in name for f in found)):
+            continue
+        found.append(name + m.group(2))
+    return found
+
+
+_TITLE = "总书记|总理|副总理|主席|书记|省长|市长|区长|县长|局长|厅长|处长|科长|主任|部长|委员|同志"
+_PERSON_BEFORE = re.compile(rf"([\u4e00-\u9fff]{{2,3}}?)(?:副)?(?:{_TITLE})")
+_PERSON_AFTER = re.compile(rf"(?:副)?(?:{_TITLE})([\u4e00-\u9fff]{{2,3}})(?=[在的说讲指提强主召要，,。？?]|$)")
+_NOT_NAME = re.compile(r"[局委办市区县省部厅院会长副党政府全各本该总主任书记中央国务在的了和与及对是把将个位名]")
+
+
+def persons_in(question: str) -> list[str]:
+    """People the question names next to a title: "罗振宇副区长" / "区长林书航" -> 罗振宇 / 林书航."""
+    found: list[str] = []
+    for pattern in (_PERSON_BEFORE, _PERSON_AFTER):
+        for m in pattern.finditer(question):
+            name = m.group(1)
+            if not _NOT_NAME.search(name) and name not in found:
+                found.append(name)
+    return found
+
+
+def analyse_question(question: str, years: list[int] | None = None) -> Question:
+    parts: list[Part] = []
+    for piece in split_parts(question):
+        kind = kind_of(piece)
+        if parts and kind in ("fact", "yesno") and len(piece) <= 6:
+            continue  # "是什么", "呢": a tail of the part before
+        parts.append(Part(piece, kind))
+    if not parts:
+        parts = [Part(question, kind_of(question))]
+    item = None
+    m = _ITEM.search(question)
+    if m:
+        raw = m.group(1)
+        item = int(raw) if raw.isdigit() else cn_number(raw.replace("两", "二"))
+    return Question(question, parts, item, places_in(question), persons_in(question), list(years or []))

@@ -1,0 +1,1 @@
+"""Shared test helpers: servers, fakes, texts and builders, one module each."""
