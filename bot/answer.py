@@ -204,6 +204,7 @@ def about_weights(weights: Weights, title: str) -> list[tuple[str, float]]:
 
 _UNIT_WORDS = {"钱": "元", "岁": "岁", "年龄": "岁", "大年龄": "岁"}
 _MEASURES = "条人名位元吨公千米亩户家所座辆台套件批次天倍岁%处艘架张份册部场周平立度斤克瓦"  # not 个/项: any count
+_TITLES = frozenset("总理 副总理 主席 书记 省长 市长 区长 县长 局长 厅长 处长 科长 主任 部长 委员 同志 副县长 副市长 副区长 副省长 副局长".split())
 _PEOPLE = ("人", "名", "位")
 _UNIT_ALIASES = {"人": _PEOPLE, "名": _PEOPLE, "位": _PEOPLE, "公": ("公里", "千米", "公顷"), "千": ("千米", "公里")}
 _ROLE = re.compile(r"联系人|主持人|负责人|记录人|讲话人|报告人|召集人|签发人|分管")
@@ -300,8 +301,8 @@ def _is_heading_or_markup(text: str, start: int, end: int) -> bool:
     if _MARKUP.match(line):
         return True
     starts, _ = _headings(text)
-    if line_start in starts and len(line.strip()) <= 40:
-        return True
+    if line_start in starts and len(line.strip()) <= 40 and not re.search(r"[。；！？!?;]", line):
+        return True  # "三、关于共享单车停放管理"; not "（一）…，由县商务局牵头负责；", an item
     # a whole line without a sentence end is a title or a label ("…的通知", "会议名称：…")
     return start <= line_start + 1 and len(line.strip()) <= 60 and not re.search(r"[。！？；!?;]", line)
 
@@ -463,6 +464,8 @@ def extract(question: Question, sources: Sequence[Source], texts: dict[str, str]
             bigrams: set[str], limits: Thresholds | None = None) -> Extraction:
     """The answer units for every part of the question, or the reason there are none."""
     lim = limits or Thresholds()
+    named = [squash(p) for p in question.persons]  # a person named is a constraint (`fits`), not the subject
+    weights = [(t, w) for t, w in weights if not any(t in p or p in t for p in named) and t not in _TITLES]
     weights = matchable(weights, [texts.get(d, "") for d in dict.fromkeys(s.doc_id for s in sources)])
     units: list[Unit] = []
     unanswered: list[int] = []
@@ -492,6 +495,8 @@ def fits(question: Question, src: Source, text: str, units: Sequence[Unit]) -> b
     document's year or be written in the answer (or the heading it sits under); a person it names must be
     the document's speaker or be in its title or in the answer."""
     shown = "".join(u.text for u in units)
+    if question.doc_years and src.year not in question.doc_years:
+        return False
     if question.years and src.year not in question.years:
         context = shown + "".join(_heading_before(text, u.start) for u in units)
         if not any(str(y) in squash(context) for y in question.years):

@@ -66,6 +66,7 @@ class Question:
     places: list[str] = field(default_factory=list)
     persons: list[str] = field(default_factory=list)  # people named with their title ("罗振宇副区长")
     years: list[int] = field(default_factory=list)  # years written in the question (set by the caller)
+    doc_years: list[int] = field(default_factory=list)  # years of a document it names: "2024年政府工作报告"
 
     @property
     def kinds(self) -> list[Kind]:
@@ -92,7 +93,8 @@ def places_in(question: str) -> list[str]:
     found = [p for p in _PROVINCES if p in text]
     for m in _PLACE.finditer(text):
         name = m.group(1).lstrip(_NOT_NAME_START)
-        if (len(name) < 2 or _NOT_PLACE.match(name) or re.search(r"[各全本该每对和与及的了要]", name)
+        if (len(name) < 2 or _NOT_PLACE.match(name) or re.search(r"[各全本该每对和与及的了要哪几有]|多少|什么", name)
+                or name[-1] in "社园小景辖城地片校营禁"
                 or any(name in f or f in name for f in found)):
             continue
         found.append(name + m.group(2))
@@ -102,7 +104,7 @@ def places_in(question: str) -> list[str]:
 _TITLE = "总书记|总理|副总理|主席|书记|省长|市长|区长|县长|局长|厅长|处长|科长|主任|部长|委员|同志"
 _PERSON_BEFORE = re.compile(rf"([\u4e00-\u9fff]{{2,3}}?)(?:副)?(?:{_TITLE})")
 _PERSON_AFTER = re.compile(rf"(?:副)?(?:{_TITLE})([\u4e00-\u9fff]{{2,3}})(?=[在的说讲指提强主召要，,。？?]|$)")
-_NOT_NAME = re.compile(r"[局委办市区县省部厅院会长副党政府全各本该总主任书记中央国务在的了和与及对是把将个位名]")
+_NOT_NAME = re.compile(r"[局委办市区县省部厅院会长副党政府全各本该总国务在的了和与及对是把将个位名上下]")
 
 
 def persons_in(question: str) -> list[str]:
@@ -114,6 +116,15 @@ def persons_in(question: str) -> list[str]:
             if not _NOT_NAME.search(name) and name not in found:
                 found.append(name)
     return found
+
+
+_DOC_YEAR = re.compile(r"((?:19|20)\d{2})年(?:的|度)?(?:[\u4e00-\u9fff]{0,8}?)(?:政府工作报告|工作报告|预算报告|计划报告|决议)")
+
+
+def document_years(question: str) -> list[int]:
+    """Years that name a document rather than a time: "2024年政府工作报告" is the report of 2024 (its review
+    of 2023 does not answer it), "2024年的GDP" is not a document."""
+    return sorted({int(m.group(1)) for m in _DOC_YEAR.finditer(normalize(question))})
 
 
 def analyse_question(question: str, years: list[int] | None = None) -> Question:
@@ -130,4 +141,5 @@ def analyse_question(question: str, years: list[int] | None = None) -> Question:
     if m:
         raw = m.group(1)
         item = int(raw) if raw.isdigit() else cn_number(raw.replace("两", "二"))
-    return Question(question, parts, item, places_in(question), persons_in(question), list(years or []))
+    return Question(question, parts, item, places_in(question), persons_in(question), list(years or []),
+                    document_years(question))

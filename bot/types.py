@@ -59,6 +59,16 @@ class Answer:
     mode: str = "extractive"
     units: list[Unit] = field(default_factory=list)  # the extractive answer's pieces, in the order shown
 
+    def quoted(self, c: Citation) -> str:
+        """What the answer took from citation c: its units' texts (one per line), else the passage that
+        retrieval found (not the context around it)."""
+        texts = [u.text for u in self.units if u.n == c.n]
+        if texts:
+            return "\n".join(texts)
+        if c.start <= c.hit_start < c.hit_end <= c.end:
+            return c.text[c.hit_start - c.start : c.hit_end - c.start]
+        return c.text
+
     def to_dict(self) -> dict[str, Any]:
         """The one JSON form of an answer: what `speechqa ask --json` prints and the app's HTTP API returns.
         {"question", "answer", "refused", "citations": [Citation.to_dict()...], "ms": {"retrieve", "total",

@@ -106,7 +106,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     print(ans.answer)
     for c in ans.citations:
         meta = " · ".join(x for x in (c.date, c.speaker) if x)
-        print(f"\n[{c.n}] {c.title}（{c.source}{'，' + meta if meta else ''}）\n{c.text}")
+        print(f"\n[{c.n}] {c.title}（{c.source}{'，' + meta if meta else ''}）\n{ans.quoted(c)}")
     return 0
 
 

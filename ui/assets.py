@@ -4,6 +4,9 @@ from __future__ import annotations
 
 CSS = """
 .sq-answer { line-height: 1.7; }
+.sq-answer .sq-list { margin: 0.3em 0 0.3em 0; padding-left: 0.5em; list-style: none; }
+.sq-answer .sq-item { margin: 0.15em 0; }
+.sq-answer .sq-para { margin: 0.2em 0; }
 .sq-refused { color: var(--body-text-color-subdued); }
 .sq-note { color: var(--body-text-color-subdued); font-size: 0.88em; margin-bottom: 0.3em; }
 .sq-stopped { margin: 0.3em 0 0 0; }

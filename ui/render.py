@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from bot.types import Answer, Citation
+from bot.answer import display
+from bot.types import Answer, Citation, Unit
 from ingest.model import Document
 from ui.text import (
     CITES_HEAD,
@@ -117,12 +118,51 @@ def render_answer(answer: Answer) -> str:
             return m.group(0)
         return f'<a class="sq-cite sq-ref" href="{_cite_href(c)}" title="{OPEN_HINT}">[{c.n}]</a>'
 
-    body = _MARKER.sub(link, esc_lines(answer.answer))
+    body = render_units(answer, by_n) if answer.units else _MARKER.sub(link, esc_lines(answer.answer))
     cites = "".join(render_citation(c) for c in answer.citations)
     return (
         f'<div class="sq-answer">{body}</div>'
         f'<div class="sq-cites"><div class="sq-cites-head">{CITES_HEAD}</div>{cites}</div>'
     )
+
+
+def _unit_link(u: Unit, c: Citation) -> str:
+    """[n] of one answer unit: opens citation n's document with exactly this unit highlighted."""
+    href = _href(doc=c.doc_id, n=c.n, s=u.start, e=u.end, hs=u.start, he=u.end)
+    return f'<a class="sq-cite sq-ref" href="{href}" title="{OPEN_HINT}">[{c.n}]</a>'
+
+
+def render_units(answer: Answer, by_n: dict[int, Citation]) -> str:
+    """The answer from its units: sentences as a paragraph, a list's lead as a line and its items as a list,
+    each with its own [n]; then the answer's notes (its lines without a marker, e.g. "（“今年”按2026年理解。）")."""
+    out: list[str] = []
+    items: list[str] = []
+    para: list[str] = []
+
+    def flush() -> None:
+        if para:
+            out.append(f'<p class="sq-para">{"".join(para)}</p>')
+            para.clear()
+        if items:
+            out.append(f'<ol class="sq-list">{"".join(items)}</ol>')
+            items.clear()
+
+    for u in answer.units:
+        c = by_n.get(u.n)
+        text = esc(display(u.text))
+        link = _unit_link(u, c) if c else ""
+        if u.role == "item":
+            if para:
+                flush()
+            items.append(f'<li class="sq-item">{text}{link}</li>')
+        else:
+            if items or (u.role == "lead" and para):
+                flush()
+            para.append(f"{text}{link}")
+    flush()
+    notes = [line for line in answer.answer.split("\n") if line.strip() and not _MARKER.search(line)]
+    out.extend(f'<p class="sq-note">{esc(line)}</p>' for line in notes)
+    return "".join(out)
 
 
 def render_empty(message: str) -> str:

@@ -1,0 +1,147 @@
+"""The answer layer on texts written for it: one test per answer kind and per refusal reason.
+
+`extract` is pure: a question, the cited windows, the documents' texts and the subject terms' weights in;
+answer units (each `text == document[start:end]`) or a reason out. Every term weighs 1 here.
+"""
+
+from __future__ import annotations
+
+from bot.answer import Extraction, Source, extract, render, subject_weights
+from bot.question import analyse_question
+from vectorstore.keyword import tokenize
+from vectorstore.query import analyse, key_terms, question_bigrams
+
+MINUTES = """某县人民政府第8次常务会议纪要
+主持人：县长 周文彬
+一、关于农贸市场改造
+会议指出，农贸市场环境脏乱问题群众意见较大。会议决定：
+（一）2025年改造农贸市场５个，9月30日前完成，由县商务局牵头负责；
+（二）改造资金１２００万元由县财政局统筹安排；
+（三）建立市场长效保洁机制。
+二、关于河道治理
+会议要求，县水利局在汛前完成全县河道清淤４０公里，清淤工作必须在5月底前完成。为了保障汛期行洪安全，县应急管理局要提前储备抢险物资。
+会议在县政府三楼会议室召开。
+"""
+NOTICE = """关于公布2026年县级民生实事项目的通知
+经县人大常委会票决，2026年县级民生实事项目确定为以下３项。
+序号\t项目名称\t牵头单位
+1\t老旧小区改造\t县住建局
+2\t社区嵌入式托育\t县卫健局
+3\t公共充电设施\t县消防救援大队
+"""
+REPORT = """2026年某县人民政府工作报告
+一、2025年工作回顾
+2025年全县地区生产总值增长６％，城镇新增就业１.２万人。
+二、2026年主要目标
+全县地区生产总值增长５.５％左右。
+"""
+DOCS = {"minutes.txt": MINUTES, "notice.txt": NOTICE, "report.md": REPORT}
+TITLES = {"minutes.txt": "某县人民政府第8次常务会议纪要", "notice.txt": "关于公布2026年县级民生实事项目的通知",
+          "report.md": "2026年某县人民政府工作报告"}
+YEARS = {"minutes.txt": 2025, "notice.txt": 2026, "report.md": 2026}
+
+
+def ask(question: str, docs: tuple[str, ...] = ("minutes.txt", "notice.txt")) -> Extraction:
+    """Extract over whole documents cited as [1], [2] … in the order given."""
+    sources = [Source(n, d, 0, len(DOCS[d]), 0, len(DOCS[d]), TITLES[d], "周文彬" if d == "minutes.txt" else "",
+                      YEARS[d]) for n, d in enumerate(docs, start=1)]
+    weights = subject_weights(key_terms(tokenize(question)), lambda t: 1.0)
+    question_ = analyse_question(question, analyse(question).named_years)
+    return extract(question_, sources, DOCS, weights, question_bigrams(question))
+
+
+def test_every_unit_is_the_documents_own_text() -> None:
+    for q in ("农贸市场改造会议决定了哪些事项？", "河道清淤多少公里？", "民生实事有哪些？"):
+        for u in ask(q).units:
+            assert DOCS[u.doc_id][u.start : u.end] == u.text
+
+
+def test_list_shows_the_lead_and_every_item_each_cited() -> None:
+    got = ask("农贸市场改造会议决定了哪些事项？")
+    assert [u.role for u in got.units] == ["lead", "item", "item", "item"]
+    assert [u.text[:3] for u in got.units[1:]] == ["（一）", "（二）", "（三）"]
+    assert got.text.splitlines()[0] == "会议决定：[1]"
+    assert all(line.endswith("[1]") for line in got.text.splitlines())
+
+
+def test_decision_question_gets_the_decided_items_not_the_remark_before_them() -> None:
+    got = ask("农贸市场脏乱，会议决定怎么办？")
+    assert any("县商务局牵头负责" in u.text for u in got.units)
+    assert all("群众意见较大" not in u.text for u in got.units)
+
+
+def test_a_table_is_a_list_introduced_by_its_announcing_sentence() -> None:
+    got = ask("2026年民生实事有哪些？", ("notice.txt",))
+    assert [u.role for u in got.units] == ["lead", "item", "item", "item"]
+    assert "老旧小区改造" in got.text and "公共充电设施" in got.text
+    assert "1，老旧小区改造，县住建局[1]" in render(got.units)  # cells read as a sentence
+
+
+def test_a_follow_up_naming_an_item_gets_that_item_only() -> None:
+    got = ask("民生实事第二项是什么？", ("notice.txt",))
+    assert [u.text for u in got.units] == ["2\t社区嵌入式托育\t县卫健局"]
+
+
+def test_who_gets_the_clause_naming_the_responsible_body() -> None:
+    got = ask("农贸市场改造由哪个部门牵头？")
+    assert "由县商务局牵头负责" in got.text
+
+
+def test_how_many_gets_the_figure_with_its_unit() -> None:
+    got = ask("全县河道清淤多少公里？")
+    assert "４０公里" in got.text
+    assert len(got.units) == 1
+
+
+def test_when_gets_the_date() -> None:
+    assert "5月底前" in ask("河道清淤什么时候完成？").text
+
+
+def test_where_gets_the_place() -> None:
+    assert "县政府三楼会议室" in ask("常务会议在哪里召开？").text
+
+
+def test_why_gets_the_reason() -> None:
+    assert "保障汛期行洪安全" in ask("为什么要提前储备抢险物资？").text
+
+
+def test_two_questions_in_one_get_both_answers() -> None:
+    got = ask("农贸市场改造几个？由哪个部门牵头？")
+    assert "５个" in got.text and "县商务局牵头负责" in got.text
+
+
+def test_headings_and_titles_are_never_answer_sentences() -> None:
+    for q in ("农贸市场改造的情况", "河道治理怎么样？"):
+        assert all(not u.text.startswith(("一、", "二、", "某县人民政府第8次")) for u in ask(q).units)
+
+
+def test_refuses_a_figure_the_text_does_not_give_and_says_so() -> None:
+    got = ask("农贸市场改造惠及多少户居民？")
+    assert not got.answered
+    assert "没有给出所问的数量" in got.reason
+
+
+def test_refuses_a_date_the_text_does_not_give() -> None:
+    got = ask("农贸市场长效保洁机制什么时候建立？")
+    assert not got.answered and "没有给出所问的时间" in got.reason
+
+
+def test_refuses_a_person_the_sources_are_not_about() -> None:
+    assert not ask("王建国副县长对河道治理提了哪些要求？").answered
+    assert ask("周文彬县长对河道治理提了什么要求？").answered
+
+
+def test_refuses_a_year_no_source_is_about() -> None:
+    assert not ask("2024年民生实事有哪些？", ("notice.txt",)).answered
+    assert ask("2026年民生实事有哪些？", ("notice.txt",)).answered
+
+
+def test_a_list_question_without_any_list_in_the_sources_is_refused() -> None:
+    assert not ask("县长办公会通报了哪些先进个人？").answered
+
+
+
+def test_the_year_of_a_named_report_must_be_the_documents_year() -> None:
+    # the 2026 report reviews 2025: it answers "2025年…增长多少" but not "2025年政府工作报告定的目标"
+    assert "６％" in ask("2025年全县地区生产总值增长多少？", ("report.md",)).text
+    assert not ask("2025年政府工作报告定的地区生产总值增长目标是多少？", ("report.md",)).answered

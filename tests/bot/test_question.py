@@ -1,0 +1,63 @@
+"""What a question asks: its kind, its parts, the item it points at, the places and people it names."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.question import analyse_question, kind_of, persons_in, places_in, split_parts
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("背街小巷整治由哪个部门牵头？", "who"),
+        ("通知里留的联系人是谁？", "who"),
+        ("河道清淤要在什么时候完成？", "date"),
+        ("会议在哪里召开？", "where"),
+        ("为什么要下大力气整治共享单车？", "why"),
+        ("计划整治多少条背街小巷？", "number"),
+        ("今年民生实事有哪些？", "list"),
+        ("共享单车乱停放，会议决定怎么办？", "decision"),
+        ("是否同意该方案？", "yesno"),
+        ("这份通知的文号是什么？", "fact"),
+    ],
+)
+def test_kind(question: str, kind: str) -> None:
+    assert kind_of(question) == kind
+
+
+def test_a_compound_question_has_one_part_per_ask() -> None:
+    q = analyse_question("2025年计划整治多少条背街小巷？由哪个部门牵头？")
+    assert q.kinds == ["number", "who"]
+    assert split_parts("全市防汛工作会议提出了哪些要求？由谁负责？") == ["全市防汛工作会议提出了哪些要求", "由谁负责"]
+
+
+def test_a_trailing_filler_is_not_a_part_of_its_own() -> None:
+    assert analyse_question("民生实事有哪些？是什么？").kinds == ["list"]
+
+
+@pytest.mark.parametrize(("question", "item"), [("那第二项是什么？", 2), ("民生实事第10项是什么？", 10),
+                                                 ("第三条呢？", 3), ("民生实事有哪些？", None)])
+def test_the_item_a_question_points_at(question: str, item: int | None) -> None:
+    assert analyse_question(question).item == item
+
+
+def test_places_are_names_not_words_that_end_like_one() -> None:
+    assert places_in("2025年临江区计划整治多少条背街小巷？") == ["临江区"]
+    assert places_in("浙江2026年的经济增长目标是多少？") == ["浙江"]
+    assert places_in("全市共有多少个社区？本区呢？") == []
+    assert places_in("会议要求各街道对哪些地方建立台账？") == []
+
+
+def test_people_named_beside_their_title() -> None:
+    assert persons_in("罗振宇副区长在全区教育工作会议上讲了什么？") == ["罗振宇"]
+    assert persons_in("区长林书航在会上提出了哪些要求？") == ["林书航"]
+    assert persons_in("市交通运输局局长办公会讲了什么？") == []
+
+
+def test_a_year_naming_a_report_is_the_reports_year() -> None:
+    from bot.question import document_years
+
+    assert document_years("临江区2024年政府工作报告给地区生产总值定的增长目标是多少？") == [2024]
+    assert document_years("2018年政府工作报告给财政赤字率定了多少？") == [2018]
+    assert document_years("2024年全区地区生产总值增长多少？") == []
