@@ -98,7 +98,7 @@ from bot.qa import QA
 from core.settings import Settings
 from ingest import discover
 from ingest.model import IngestError
-from vectorstore.archive import Archive, FileResult, IngestReport, Progress, ProgressFn
+from vectorstore.archive import Archive, FileResult, IngestReport, ProgressFn
 
 log = logging.getLogger("speechqa.admin")
 
@@ -388,44 +388,15 @@ class Admin:
 
     def _index_files(self, archive: Archive, files: list[tuple[Path, str]], sync: bool,
                      progress: ProgressFn | None) -> IngestReport:
-        """`Archive.index_paths` for discovered (path, doc_id) pairs, file by file, so that a file is never
-        indexed over a document of the same doc_id that came from another place."""
-        t0 = time.perf_counter()
-        report = IngestReport()
-        archive.recover()
-        done = 0
-        for i, (path, doc_id) in enumerate(files):
-            if progress:
-                progress(Progress(i, len(files), done, doc_id, time.perf_counter() - t0))
-            source = _source(path)
-            if self._from_elsewhere(archive, doc_id, source, path):
-                result = FileResult(str(path), doc_id, "failed", error=MSG_OTHER_SOURCE.format(doc_id=doc_id))
-            else:
-                try:
-                    result = archive.index_one(path, doc_id)
-                except IngestError as exc:
-                    result = FileResult(str(path), doc_id, "failed", error=str(exc))
-                except OSError as exc:
-                    result = FileResult(str(path), doc_id, "failed", error=f"读取或写入失败：{exc.strerror or exc}")
-                if result.status in ("indexed", "unchanged"):
-                    _record_source(archive, doc_id, source)
-            report.results.append(result)
-            done += result.passages if result.status == "indexed" else 0
-        if sync:
-            seen = {doc_id for _, doc_id in files}
-            for row in archive.catalog.documents(archive.collection, state=None):
-                if row.doc_id not in seen:
-                    try:
-                        archive.remove(row.doc_id)
-                    except OSError as exc:
-                        report.results.append(FileResult(row.doc_id, row.doc_id, "failed", error=str(exc)))
-                        continue
-                    report.results.append(FileResult(row.doc_id, row.doc_id, "removed"))
-        if progress:
-            progress(Progress(len(files), len(files), done, "", time.perf_counter() - t0))
-        archive.refresh_keyword()
-        report.seconds = time.perf_counter() - t0
-        return report
+        """`Archive.index_files`, refusing a file whose doc_id belongs to a document from another place."""
+
+        def refuse(path: Path, doc_id: str) -> str:
+            if self._from_elsewhere(archive, doc_id, _source(path), path):
+                return MSG_OTHER_SOURCE.format(doc_id=doc_id)
+            return ""
+
+        return archive.index_files(files, progress, sync, refuse=refuse,
+                                   indexed=lambda path, doc_id: _record_source(archive, doc_id, _source(path)))
 
     def _from_elsewhere(self, archive: Archive, doc_id: str, source: str, path: Path, owned: bool = False) -> bool:
         """Whether indexing the file at `path` (kept at `source`) as `doc_id` would replace a document that

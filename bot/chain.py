@@ -32,6 +32,7 @@ from bot import llm as llm_mod
 from bot import verify
 from bot.types import Answer, Citation
 from core.settings import Settings
+from core.zh import squash
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,8 @@ ERROR_NOTICE = "生成回答失败，已改为显示从资料中摘录的回答�
 UNAVAILABLE_NOTICE = "生成式回答暂不可用（{reason}），已改为显示从资料中摘录的回答。"
 UNVERIFIED_NOTICE = "生成的回答无法在资料中核实，已改为显示从资料中摘录的回答。"
 DROPPED_NOTICE = "已删去 {n} 句无法在所引资料中核实的内容。"
+ITEMS_NOTICE = "生成的回答漏掉了清单中的条目，已改为显示从资料中摘录的完整回答。"
+_ITEM_MARKER = re.compile(r"^\s*(?:[（(][一二三四五六七八九十0-9]+[）)]|[一二三四五六七八九十]+[、是]|[0-9０-９]+[.．、]?|[①-⑳]|第[一二三四五六七八九十]+[，,、])")
 
 
 # ------------------------------------------------------------------------------------------- passages
@@ -113,6 +116,20 @@ def format_passages(texts: Sequence[str], headers: Sequence[str]) -> str:
     both sides, on none of the 2 tried again."""
     return "\n\n".join(f"[{i}] {neutralise(h)}\n{neutralise(t)}[{i}]" for i, (t, h) in
                        enumerate(zip(texts, headers, strict=True), start=1))
+
+
+def missing_items(base: Answer, generated: str) -> list[str]:
+    """The items of the extractive answer's list that a generated answer leaves out (an item counts as kept
+    when the first characters of its own words appear in the generated text)."""
+    flat = squash(generated)
+    out = []
+    for u in base.units:
+        if u.role != "item":
+            continue
+        body = squash(_ITEM_MARKER.sub("", u.text.replace("\t", "")))[:6]
+        if body and body not in flat:
+            out.append(u.text)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------- chains
@@ -179,7 +196,12 @@ def stream_generated(base: Answer, chat: llm_mod.ChatModel, timeout_s: float,
         ms["llm_first_token"] = first
     ms["total"] = ms.get("total", 0.0) + llm_ms
     kept = v.path in ("generated_kept", "sentences_dropped")
-    answer = dataclasses.replace(base, answer=v.text, ms=ms, mode=chat.name if kept else "extractive")
+    if kept and missing_items(base, v.text):
+        kept, notice = False, ITEMS_NOTICE
+        if counters is not None:
+            counters.add("fallback_extractive")
+    answer = (dataclasses.replace(base, answer=v.text, ms=ms, mode=chat.name, units=[]) if kept
+              else dataclasses.replace(base, ms=ms, mode="extractive"))
     if notice:
         yield {"type": "notice", "text": notice}
     yield {

@@ -274,9 +274,17 @@ class Archive:
 
         With `sync`, documents of this archive whose files are no longer under `paths` are removed.
         """
+        return self.index_files(discover(paths), progress, sync)
+
+    def index_files(self, files: list[tuple[Path, str]], progress: ProgressFn | None = None, sync: bool = False,
+                    refuse: Callable[[Path, str], str] | None = None,
+                    indexed: Callable[[Path, str], None] | None = None) -> IngestReport:
+        """Index discovered (path, doc_id) pairs, one by one; failures don't stop the batch. `refuse(path,
+        doc_id)` may return a Chinese reason to leave a file out (reported as failed); `indexed(path,
+        doc_id)` is told of every file indexed or found unchanged. With `sync`, documents of this archive
+        that are not among `files` are removed."""
         t0 = time.perf_counter()
         report = IngestReport()
-        files = discover(paths)
         try:
             self.recover()
         except OSError as exc:  # the store cannot be opened or written: say so for every file
@@ -287,12 +295,18 @@ class Archive:
         for i, (path, doc_id) in enumerate(files):
             if progress:
                 progress(Progress(i, len(files), passages_done, doc_id, time.perf_counter() - t0))
+            reason = refuse(path, doc_id) if refuse else ""
+            if reason:
+                report.results.append(FileResult(str(path), doc_id, "failed", error=reason))
+                continue
             try:
                 result = self.index_one(path, doc_id)
             except IngestError as exc:
                 result = FileResult(str(path), doc_id, "failed", error=str(exc))
             except OSError as exc:
                 result = FileResult(str(path), doc_id, "failed", error=f"读取或写入失败：{exc.strerror or exc}")
+            if indexed and result.status in ("indexed", "unchanged"):
+                indexed(path, doc_id)
             report.results.append(result)
             passages_done += result.passages if result.status == "indexed" else 0
         if sync:

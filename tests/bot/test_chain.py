@@ -550,3 +550,14 @@ def test_an_answer_made_only_of_the_questions_words_is_not_kept() -> None:
     passages = ["总理出席会议并讲话，国务委员王勇主持会议。"]
     assert verify.check_answer("总理[1]。", passages, "摘录", counters=None, question=question).path == "fallback_extractive"
     assert verify.check_answer("国务委员王勇[1]。", passages, "摘录", counters=None, question=question).path == "generated_kept"
+
+
+def test_a_generated_answer_that_drops_list_items_is_replaced_by_the_whole_list() -> None:
+    from bot.chain import missing_items
+    from bot.types import Answer, Unit
+
+    units = [Unit(1, "d", 0, 5, "会议决定：", "lead"), Unit(1, "d", 6, 20, "（一）新划定停放区３５０处", "item"),
+             Unit(1, "d", 21, 40, "（二）投放总量控制在１２万辆以内", "item")]
+    base = Answer(question="q", answer="x", refused=False, units=units)
+    assert missing_items(base, "会议决定新划定停放区３５０处[1]。") == ["（二）投放总量控制在１２万辆以内"]
+    assert missing_items(base, "一是新划定停放区３５０处[1]；二是投放总量控制在１２万辆以内[1]。") == []
