@@ -27,7 +27,7 @@ from functools import lru_cache
 
 from bot.question import Kind, Part, Question
 from bot.types import Role, Unit
-from core.zh import sentence_spans, squash
+from core.zh import normalize, sentence_spans, squash
 from ingest.headings import find_headings
 from ingest.structure import Enumeration, enumerations
 
@@ -42,6 +42,7 @@ _FIGURE = re.compile(
     r"|百分之[零一二三四五六七八九十点]+|[一二三四五六七八九十]+成"
 )
 _YEAR_ONLY = re.compile(r"^[0-9０-９]{4}\s*年")
+_BARE_YEAR = re.compile(r"^[一二三四五六七八九〇○零]{4}年")
 _DATE = re.compile(
     r"[0-9０-９]{1,2}月[0-9０-９]{1,2}[日号]|[0-9０-９一二三四五六七八九十]{1,3}月(?:底|中旬|上旬|下旬|前|份|末)?"
     r"|(?:19|20)[0-9]{2}年(?:底|末|初|内|前)?|[一二三四五六七八九〇○零]{4}年|年底|年内|月底|前完成|之前|日前|以前|当天|当日"
@@ -64,12 +65,17 @@ _EVIDENCE: dict[Kind, re.Pattern[str]] = {
 }
 NEEDS_EVIDENCE: frozenset[Kind] = frozenset({"number", "date", "who", "where", "why"})
 SOFT_EVIDENCE: frozenset[Kind] = frozenset({"why"})
+_NUMBERED_HEADING = re.compile(r"^\s*(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[）)]|第[一二三四五六七八九十百]+[章节部分篇])")
+_INLINE_LIST = re.compile(r"、|和|及|以及|”“|”、“")  # "A、B和C", "“A”“B”"
 _MARKUP = re.compile(r"^\s*(?:#{1,6}\s|[-*+]\s|\||<)")
 _CLAUSE = re.compile(r"[^，,；;：:]+[，,；;：:]?")
 _SCOPE = re.compile(r"^(?:第[一二三四五六七八九十两0-9]{1,3}[项条点个件]?|[一二三四五六七八九十两0-9]{1,3}[项条点个件])$")  # "第二项" points at an item
 _ASKED_UNIT = re.compile(r"(?:多少|几)(万|亿|千|百)?([\u4e00-\u9fff%])")
 
 _EVIDENCE_WEIGHT = {True: 0.8, False: 0.35}  # kinds that need their thing (a figure, a body …) weigh it more
+_ASKS_TARGET = re.compile(r"目标|预期|计划|拟|安排|力争|要求")
+_TARGET = re.compile(r"以上|左右|以内|以下|力争|预期|目标|计划|拟|确保|将|要")
+HEADER_CHARS = 400  # the first characters of a document: its title block
 MAX_SENTENCE = 160  # characters of one answer sentence at most (longer ones are cut to their clauses)
 MAX_ITEM = 150  # characters of one list item shown at most (to its first sentence end)
 MAX_ITEMS = 20
@@ -115,6 +121,7 @@ class Candidate:
     score: float
     subject: float
     units: list[Unit]
+    lead_subject: float = 0.0  # a list's: how much its lead, heading and the words before it hold the subject
 
 
 Weights = Sequence[tuple[str, float]]
@@ -196,10 +203,10 @@ def share(weights: Weights, *texts: str) -> float:
 
 def about_weights(weights: Weights, title: str) -> list[tuple[str, float]]:
     """The subject within one document: the terms its title does not already hold ("2018年政府工作报告给
-    财政赤字率定了多少" is about 赤字率 inside that report). All terms when the title holds every one."""
+    财政赤字率定了多少" is about 赤字率 inside that report). None when the title holds every one: then
+    every part of the document is about the subject (`share` of no terms is 1)."""
     flat = squash(title)
-    rest = [(t, w) for t, w in weights if t not in flat]
-    return rest or list(weights)
+    return [(t, w) for t, w in weights if t not in flat]  # none left: the whole document is the subject
 
 
 _UNIT_WORDS = {"钱": "元", "岁": "岁", "年龄": "岁", "大年龄": "岁"}
@@ -236,7 +243,10 @@ def _evidence(kind: Kind, text: str, unit: str = "") -> float:
     pattern = _EVIDENCE.get(kind)
     if pattern is None:
         return 0.0
+    text = normalize(text)  # 個/項, full-width digits: read alike
     hits = [m.group(0) for m in pattern.finditer(text)]
+    if kind == "date" and hits and all(_YEAR_ONLY.match(h) or _BARE_YEAR.match(h) for h in hits):
+        return 0.5  # a year alone is a weak answer to "哪天/什么时候"
     if kind == "number":
         hits = [m.group(0) for m in pattern.finditer(text)
                 if not _YEAR_ONLY.match(m.group(0)) and text[max(0, m.start() - 1) : m.start()] != "第"]
@@ -294,28 +304,28 @@ def _focus(text: str, start: int, end: int, weights: Weights, kind: Kind, limit:
     return a, b
 
 
-def _is_heading_or_markup(text: str, start: int, end: int) -> bool:
+def _is_heading_or_markup(text: str, start: int, end: int, title: str = "") -> bool:
     line_start = text.rfind("\n", 0, start) + 1
     line_end = text.find("\n", end)
     line = text[line_start : len(text) if line_end == -1 else line_end]
     if _MARKUP.match(line):
         return True
-    starts, _ = _headings(text)
-    if line_start in starts and len(line.strip()) <= 40 and not re.search(r"[。；！？!?;]", line):
+    if _NUMBERED_HEADING.match(line) and len(line.strip()) <= 40 and not re.search(r"[。；！？!?;]", line):
         return True  # "三、关于共享单车停放管理"; not "（一）…，由县商务局牵头负责；", an item
-    # a whole line without a sentence end is a title or a label ("…的通知", "会议名称：…")
-    return start <= line_start + 1 and len(line.strip()) <= 60 and not re.search(r"[。！？；!?;]", line)
+    # the document's title repeated as its first line ("……的通知") is not an answer; a label line
+    # ("主持人：…", "——2026年1月14日在……会议上") is: it states who, when and where
+    return bool(title) and squash(line) == squash(title)
 
 
 def _sentences(text: str, src: Source) -> list[tuple[int, int]]:
-    out = []
+    out: list[tuple[int, int]] = []
     for a, b in sentence_spans(text[src.start : src.end]):
         a, b = a + src.start, b + src.start
         while a < b and text[a].isspace():
             a += 1
         while b > a and text[b - 1].isspace():
             b -= 1
-        if b - a >= 4 and not _is_heading_or_markup(text, a, b):
+        if b - a >= 4 and not _is_heading_or_markup(text, a, b, src.title):
             out.append((a, b))
     return out
 
@@ -342,6 +352,7 @@ def list_candidates(text: str, src: Source, weights: Weights, part_index: int, k
     """Enumerations near the cited passage, each as lead + items, scored by how much they are about the
     subject and how close they are to what retrieval found."""
     out: list[Candidate] = []
+    titled = share(weights, src.title) if weights else 0.0  # how much of the subject the title names
     weights = about_weights(weights, src.title)
     for e in _enumerations(text):
         if e.end < src.hit_start - 300 or e.start > src.hit_end + 300:
@@ -363,6 +374,7 @@ def list_candidates(text: str, src: Source, weights: Weights, part_index: int, k
         score = about + 0.3 * about_lead - 0.2 * (about_items > about_lead + 0.3) + 0.2 * near
         score += 0.15 * decided * (kind == "decision") + 0.05 * min(len(e.items), 6) / 6
         score += 0.2 * (e.lead_end > e.lead_start)  # a list its text introduces ("以下10项：") is meant as one
+        score += 0.3 * titled
         units: list[Unit] = []
         if item is not None:
             if item > len(e.items):
@@ -374,7 +386,7 @@ def list_candidates(text: str, src: Source, weights: Weights, part_index: int, k
                 units.append(Unit(src.n, src.doc_id, e.lead_start, e.lead_end, lead, "lead", part_index))
             for it in e.items[:MAX_ITEMS]:
                 units.append(_item_unit(text, src, it.start, it.end, "item", part_index))
-        out.append(Candidate(score * _prior(src), about, units))
+        out.append(Candidate(score * _prior(src), about, units, about_lead))
     return out
 
 
@@ -403,22 +415,29 @@ def sentence_candidates(text: str, src: Source, weights: Weights, part: Part, pa
                         bigrams: set[str]) -> list[Candidate]:
     unit = _asked_role(part) if part.kind == "who" else _asked_unit(part)
     out = []
+    titled = share(weights, src.title) if weights else 0.0
     weights = about_weights(weights, src.title)
     heading = _own_heading(text, src.hit_start, src.title)
     w_ev = _EVIDENCE_WEIGHT[part.kind in NEEDS_EVIDENCE]
+    targets = part.kind == "number" and bool(_ASKS_TARGET.search(part.text))
     for a, b, ctx in _spans(text, src, part.kind):
-        if _is_heading_or_markup(text, a, b):
+        if _is_heading_or_markup(text, a, b, src.title):
             continue
         a, b = _focus(text, a, b, weights, part.kind, MAX_SENTENCE)
         sent = text[a:b]
         about = share(weights, sent)
+        # the header lines of a document ("——2026年1月14日在……会议上", "主持人：…") are about the document
         about_ctx = share(weights, heading, ctx, sent)
+        if a < HEADER_CHARS and titled >= 0.5:
+            about_ctx = max(about_ctx, titled)
         ev = _evidence(part.kind, sent, unit)
         flat = squash(sent)
         bi = sum(1 for g in bigrams if g in flat) / len(bigrams) if bigrams else 0.0
         inside = 1.0 if a < src.hit_end and b > src.hit_start else 0.0
-        score = (about + 0.25 * about_ctx + w_ev * ev + 0.3 * bi + 0.1 * inside) * _prior(src)
+        score = (about + 0.25 * about_ctx + w_ev * ev + 0.3 * bi + 0.1 * inside + 0.3 * titled) * _prior(src)
         score -= 0.002 * max(0, b - a - 80)  # of two spans alike, the shorter
+        if targets and _TARGET.search(sent):
+            score += 0.25  # "目标是多少": the figure the plan sets, not last year's result
         out.append(Candidate(score, max(about, 0.8 * about_ctx),
                              [Unit(src.n, src.doc_id, a, b, sent, "sentence", part_index)]))
     return out
@@ -460,6 +479,22 @@ class Thresholds:
     strict_unit: bool = True  # "多少条" is answered only by a figure in 条 (or a unit that counts the same)
 
 
+def merge_units(units: list[Unit], new: Sequence[Unit]) -> None:
+    """Add the units of another part: one inside a unit already shown adds nothing; one that holds a unit
+    already shown takes its place (the part before showed less of the same text)."""
+    for u in new:
+        same = [i for i, v in enumerate(units) if v.doc_id == u.doc_id and v.start < u.end and u.start < v.end]
+        if any(units[i].start <= u.start and u.end <= units[i].end for i in same):
+            continue
+        held = [i for i in same if u.start <= units[i].start and units[i].end <= u.end]
+        if held:
+            units[held[0]] = u
+            for i in reversed(held[1:]):
+                del units[i]
+        else:
+            units.append(u)
+
+
 def extract(question: Question, sources: Sequence[Source], texts: dict[str, str], weights: Weights,
             bigrams: set[str], limits: Thresholds | None = None) -> Extraction:
     """The answer units for every part of the question, or the reason there are none."""
@@ -475,7 +510,7 @@ def extract(question: Question, sources: Sequence[Source], texts: dict[str, str]
             continue  # "提出了哪些要求？由谁负责？": the items shown already say who
         got = _answer_part(question, part, i, sources, texts, weights, bigrams, lim)
         if got:
-            units.extend(u for u in got if all((u.doc_id, u.start) != (v.doc_id, v.start) for v in units))
+            merge_units(units, got)
         else:
             unanswered.append(i)
             tmpl = REASONS.get(part.kind)
@@ -514,12 +549,15 @@ def _answer_part(question: Question, part: Part, index: int, sources: Sequence[S
         src = by_n[c.units[0].n]
         return fits(question, src, texts.get(src.doc_id, ""), c.units)
 
+    best_list: Candidate | None = None
     if wants_list:
         lists = [c for s in sources for c in list_candidates(texts.get(s.doc_id, ""), s, weights, index,
                                                              part.kind, question.item)]
         lists = [c for c in lists if c.subject >= lim.about_list and c.units and ok(c)]
         if lists:
-            return max(lists, key=lambda c: c.score).units
+            best_list = max(lists, key=lambda c: c.score)
+            if part.kind != "decision" or question.item is not None:
+                return best_list.units
     sents = [c for s in sources for c in sentence_candidates(texts.get(s.doc_id, ""), s, weights, part, index,
                                                              bigrams)]
     if part.kind in NEEDS_EVIDENCE:
@@ -533,7 +571,9 @@ def _answer_part(question: Question, part: Part, index: int, sources: Sequence[S
         sents = [c for c, e in zip(sents, ev, strict=True) if e >= floor]
     sents = [c for c in sents if c.subject >= lim.about and ok(c)]
     if part.kind == "list":  # no list found: a sentence that lists things inline ("A、B和C") still answers
-        sents = [c for c in sents if re.search(r"、|和|及|以及", c.units[0].text) or question.item is not None]
+        sents = [c for c in sents if _INLINE_LIST.search(c.units[0].text) or question.item is not None]
+    if best_list is not None and (not sents or best_list.lead_subject >= max(c.subject for c in sents) - 0.1):
+        return best_list.units  # decisions introduced as a list about the subject; else the sentence that says it
     if not sents:
         return []
     sents.sort(key=lambda c: -c.score)

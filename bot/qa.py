@@ -115,7 +115,7 @@ class QA:
         keyword = self.archive.keyword()
         sources = [Source(c.n, c.doc_id, c.start, c.end, c.hit_start, c.hit_end, c.title, c.speaker,
                           document_year(c.date, c.title)) for c in citations]
-        weights = subject_weights(key_terms(retrieval.tokens), keyword.idf)
+        weights = subject_weights(key_terms(retrieval.tokens, keyword.df), keyword.idf)
         return extract(analyse_question(question, retrieval.info.named_years), sources, self.retriever.texts(),
                        weights, question_bigrams(question))
 
@@ -181,7 +181,7 @@ class QA:
                     date=row.date if row else "", speaker=row.speaker if row else "",
                     meeting=row.meeting if row else "", text=h.text, start=h.start, end=h.end,
                     score=round(h.score, 6), section=h.section, page=h.page,
-                    hit_start=h.hit_start, hit_end=h.hit_end,
+                    hit_start=h.hit_start, hit_end=h.hit_end, copies=list(h.copies),
                 )
             )
         return out

@@ -21,18 +21,18 @@ KINDS: tuple[Kind, ...] = ("list", "decision", "who", "number", "date", "where",
 _KIND_PATTERNS: list[tuple[Kind, re.Pattern[str]]] = [
     ("who", re.compile(
         r"谁|哪位|哪名|哪个(?:部门|单位|机构|处室|科室|领导|同志|组织)|哪些(?:部门|单位|机构|领导|人)|由哪|"
-        r"什么(?:部门|单位|机构|人)|牵头|负责人|主持人|谁主持|由.{0,6}负责|作报告的|讲话的是")),
+        r"什么(?:部门|单位|机构|人)|牵头|负责人|主持人|谁主持|由.{0,6}负责|谁作的|作报告的是|讲话的是")),
     ("date", re.compile(
         r"什么时候|何时|哪天|哪一天|几月几[日号]|几月|哪年|哪一年|什么时间|时限|期限|截止|多久|多长时间|"
-        r"之前完成|哪个月|几号|哪个时间|日期")),
-    ("where", re.compile(r"哪里|在哪|何地|哪个(?:城市|地方|地区|省|县|国家)|什么地方|地点|哪座")),
+        r"之前完成|哪个月|几号|哪个时间|日期|哪几天|哪几日|哪两天|哪几年|哪一年")),
+    ("where", re.compile(r"哪里|在哪(?:里|儿|个|座|些地)|何地|哪个(?:城市|地方|地区|省|县|国家)|什么地方|地点|哪座")),
     ("why", re.compile(r"为什么|为何|原因|目的是|目的何在|什么目的|为了什么|何以|出于什么|意义")),
     ("number", re.compile(
-        r"多少|几(?:个|项|条|家|所|次|年|倍|名|人|处|座|万|亿|千|百|辆|吨|公里|米|户|件|批|天|届|成|位|类)(?!.*哪)|"
+        r"多少|(?<!哪)几(?:个|项|条|家|所|次|年|倍|名|人|处|座|万|亿|千|百|辆|吨|公里|米|户|件|批|天|届|成|位|类)|"
         r"多大|多高|多长|比例|比重|占比|百分之几|增速|增幅|规模|数量|总量|目标是多少")),
     ("list", re.compile(
         r"哪些|哪几|有什么|包括什么|包括哪|主要(?:内容|任务|措施|有)|分别是|列举|几个方面|哪(?:几)?个方面|"
-        r"几点|都有|有哪|几大")),
+        r"几点|都有|有哪|几大|哪[0-9０-９一二三四五六七八九十]+(?:项|个|条|点|方面|件)")),
     ("decision", re.compile(
         r"决定|议定|怎么办|怎么(?:做|处理|解决|管|整治|推进)|如何(?:处理|解决|整治|做|推进|落实|管理)|"
         r"采取(?:了)?(?:什么|哪)|什么(?:措施|办法|举措|要求|安排|部署|政策)|提出(?:了)?什么|要求|部署|"
@@ -40,7 +40,7 @@ _KIND_PATTERNS: list[tuple[Kind, re.Pattern[str]]] = [
     ("yesno", re.compile(r"是否|是不是|有没有|能否|可否|吗[？?]?$")),
 ]
 _PART_SPLIT = re.compile(r"[？?；;]+|[，,](?=(?:由|是)?(?:谁|哪个|哪些|哪位|什么时候|何时|多少|几)[^，,]{0,12}[？?]?$)")
-_ITEM = re.compile(r"第([一二三四五六七八九十两\d]{1,3})(?:项|条|点|个|件|是|方面|部分)")
+_ITEM = re.compile(r"第([一二三四五六七八九十两\d]{1,3})(?:项|条|点|件|方面|部分)")
 _PROVINCES = (
     "北京", "天津", "河北", "山西", "内蒙古", "辽宁", "吉林", "黑龙江", "上海", "江苏", "浙江", "安徽", "福建",
     "江西", "山东", "河南", "湖北", "湖南", "广东", "广西", "海南", "重庆", "四川", "贵州", "云南", "西藏",
@@ -74,10 +74,15 @@ class Question:
 
 
 def kind_of(text: str) -> Kind:
-    for kind, pattern in _KIND_PATTERNS:
-        if pattern.search(text):
-            return kind
-    return "fact"
+    """The kind of the last ask in the text ("几个最迫切的问题拟定了哪些文件" asks for the files); of two
+    asks at the same place, the narrower (earlier in `_KIND_PATTERNS`)."""
+    best: tuple[int, int, Kind] | None = None
+    for rank, (kind, pattern) in enumerate(_KIND_PATTERNS):
+        for m in pattern.finditer(text):
+            key = (m.start(), -rank, kind)
+            if best is None or key[:2] > best[:2]:
+                best = key
+    return best[2] if best else "fact"
 
 
 def split_parts(question: str) -> list[str]:
@@ -104,7 +109,7 @@ def places_in(question: str) -> list[str]:
 _TITLE = "总书记|总理|副总理|主席|书记|省长|市长|区长|县长|局长|厅长|处长|科长|主任|部长|委员|同志"
 _PERSON_BEFORE = re.compile(rf"([\u4e00-\u9fff]{{2,3}}?)(?:副)?(?:{_TITLE})")
 _PERSON_AFTER = re.compile(rf"(?:副)?(?:{_TITLE})([\u4e00-\u9fff]{{2,3}})(?=[在的说讲指提强主召要，,。？?]|$)")
-_NOT_NAME = re.compile(r"[局委办市区县省部厅院会长副党政府全各本该总国务在的了和与及对是把将个位名上下]")
+_NOT_NAME = re.compile(r"[局委办市区县省部厅院会长副党政府全各本该总在的了和与及对是把将个位名上下讲话里时后前说指要们这那]")
 
 
 def persons_in(question: str) -> list[str]:

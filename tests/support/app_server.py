@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from core.settings import Settings
@@ -32,3 +34,28 @@ def serve_app(qa: Any, settings: Settings) -> Iterator[str]:
         yield url
     finally:
         demo.close()
+
+
+@dataclass
+class Served:
+    """The app being served: its URL and the QA and settings behind it."""
+
+    url: str
+    qa: Any  # bot.qa.QA
+    settings: Settings
+
+
+@contextmanager
+def serve_demo(db: Path) -> Iterator[Served]:
+    """demo/archive freshly indexed into `db`, a fresh QA over it (as `speechqa serve` builds it), served."""
+    from bot.qa import QA
+    from vectorstore.archive import Archive
+
+    settings = Settings(db=db)
+    report = Archive(settings).index_paths([DEMO_ARCHIVE])
+    assert not report.failed, report.summary()
+    qa = QA(settings)
+    n_files = sum(1 for p in DEMO_ARCHIVE.rglob("*") if p.is_file())
+    assert len(qa.list_documents()) == n_files, "every demo document should be indexed"
+    with serve_app(qa, settings) as url:
+        yield Served(url=url, qa=qa, settings=settings)

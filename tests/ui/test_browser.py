@@ -7,15 +7,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from core.settings import Settings
-from tests.support.app_server import DEMO_ARCHIVE, DEMO_FACT, DEMO_QUESTION, OUT_OF_SCOPE, REFUSAL, serve_app
+from tests.support.app_server import DEMO_FACT, DEMO_QUESTION, OUT_OF_SCOPE, REFUSAL, Served, serve_demo
 from tests.support.browser import ANSWER_TIMEOUT_MS, UI_TIMEOUT_MS, ask, squash
 from tests.support.env import REPO
 
@@ -31,13 +29,6 @@ PAGE_SCRIPT_DOC_TITLE = "百日攻坚"
 PAGE_SCRIPT_TEXTS = ("网页统计脚本不应出现在正文里", "访问量统计加载中", "_shareCfg")
 
 
-@dataclass
-class Served:
-    url: str
-    qa: Any  # bot.qa.QA
-    settings: Settings
-
-
 def _screenshot_path() -> Path | None:
     """Where to save the screenshot: only when asked (the test never writes into the repository by itself)."""
     wanted = os.environ.get(SCREENSHOT_ENV, "").strip()
@@ -48,17 +39,8 @@ def _screenshot_path() -> Path | None:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    from bot.qa import QA
-    from vectorstore.archive import Archive
-
-    settings = Settings(db=tmp_path_factory.mktemp("app") / "db")
-    report = Archive(settings).index_paths([DEMO_ARCHIVE])
-    assert not report.failed, report.summary()
-    qa = QA(settings)  # a fresh QA over the store, as `speechqa serve` builds it
-    n_files = sum(1 for p in DEMO_ARCHIVE.rglob("*") if p.is_file())
-    assert len(qa.list_documents()) == n_files, "every demo document should be indexed"
-    with serve_app(qa, settings) as url:
-        yield Served(url=url, qa=qa, settings=settings)
+    with serve_demo(tmp_path_factory.mktemp("app") / "db") as app:
+        yield app
 
 
 def _last_bot_message(page: Page) -> Any:
@@ -74,7 +56,8 @@ def test_cited_answer_opens_the_whole_document_at_the_highlighted_passage(served
     cites = page.locator("#sq-chat .sq-cites").last
     expect(cites).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
     answer = _last_bot_message(page)
-    expect(answer).to_contain_text("[1]", timeout=UI_TIMEOUT_MS)
+    first = expected.units[0].n if expected.units else 1  # the answer is cited: its first unit's [n] is shown
+    expect(answer).to_contain_text(f"[{first}]", timeout=UI_TIMEOUT_MS)
     expect(cites).to_contain_text(DEMO_FACT, timeout=UI_TIMEOUT_MS)  # the fact that answers the demo question is cited
     links = cites.locator("a.sq-cite")
     expect(links).to_have_count(len(expected.citations), timeout=UI_TIMEOUT_MS)
