@@ -37,6 +37,7 @@ MODES = ("hybrid", "keyword", "dense", "bm25", "vector")
 class Tally:
     hits: dict[int, list[int]] = field(default_factory=lambda: {1: [], 3: [], 5: []})
     span: list[int] = field(default_factory=list)
+    span_budget: list[int] = field(default_factory=list)
     rr: list[float] = field(default_factory=list)
     refused_ok: list[int] = field(default_factory=list)
     wrongly_refused: list[int] = field(default_factory=list)
@@ -46,7 +47,8 @@ class Tally:
     def row(self) -> dict[str, float]:
         return {
             "hit@1": mean(self.hits[1]), "hit@3": mean(self.hits[3]), "hit@5": mean(self.hits[5]),
-            "span@5": mean(self.span), "mrr": mean(self.rr), "refusal_acc": mean(self.refused_ok),
+            "span@5": mean(self.span), "span@1250": mean(self.span_budget), "mrr": mean(self.rr),
+            "refusal_acc": mean(self.refused_ok),
             "wrongly_refused": mean(self.wrongly_refused),
             "p50_ms": pct(self.retrieve_ms, 0.5), "p95_ms": pct(self.retrieve_ms, 0.95),
             "total_p95_ms": pct(self.total_ms, 0.95),
@@ -90,7 +92,31 @@ def score(item: dict[str, object], answer: Answer, tally: Tally, k: int = 5) -> 
     tally.rr.append(1.0 / (rank + 1) if rank is not None else 0.0)
     found = span_found(item, answer.citations[:k])
     tally.span.append(int(found))
+    tally.span_budget.append(int(span_in(item, budget_texts(answer.citations))))
     return {"refused": answer.refused, "docs": docs[:k], "span": found}
+
+
+def budget_texts(citations: list[Citation], total: int = 1250, each: int = 250) -> list[str]:
+    """The citation text a reader gets at the reference pipeline's budget (five 250-character chunks =
+    1,250 characters): of each citation, in order, the `each` characters around its retrieved hit."""
+    out: list[str] = []
+    left = total
+    for c in citations:
+        if left <= 0:
+            break
+        size = min(each, left)
+        hs = max(0, c.hit_start - c.start) if c.hit_end > c.hit_start else 0
+        he = min(len(c.text), c.hit_end - c.start) if c.hit_end > c.hit_start else len(c.text)
+        lo = max(0, min(hs - max(0, size - (he - hs)) // 2, len(c.text) - size))
+        out.append(c.text[lo : lo + size])
+        left -= len(out[-1])
+    return out
+
+
+def span_in(item: dict[str, object], texts: list[str]) -> bool:
+    parts = list(item.get("answer_parts") or []) or [item["answer"]]  # type: ignore[call-overload]
+    flat = [squash(t) for t in texts]
+    return all(any(squash(str(p)) in t for t in flat) for p in parts)
 
 
 # ------------------------------------------------------------------------------------------- answers
@@ -100,9 +126,7 @@ PATHS = ("generated_kept", "sentences_dropped", "fallback_extractive", "fallback
 
 def span_found(item: dict[str, object], citations: list[Citation]) -> bool:
     """Every gold part occurs in one of the citations' texts (normalised like `score`)."""
-    parts = list(item.get("answer_parts") or []) or [item["answer"]]  # type: ignore[call-overload]
-    texts = [squash(c.text) for c in citations]
-    return all(any(squash(str(p)) in t for t in texts) for p in parts)
+    return span_in(item, [c.text for c in citations])
 
 
 def cited_in_text(answer: Answer) -> list[Citation]:
@@ -321,7 +345,8 @@ def run_eval(questions: Path, settings: Settings, k: int = 5, out: str | None = 
     print(f"questions: {len(items)}  documents: {n_docs}  passages: {n_pass}  "
           f"chunk {settings.chunk_size}/{settings.chunk_overlap}  embedder {qa.archive.embedder.name}  "
           f"(load {load_s:.1f} s)")
-    cols = ["hit@1", "hit@3", "hit@5", "span@5", "mrr", "refusal_acc", "wrongly_refused", "p50_ms", "p95_ms"]
+    cols = ["hit@1", "hit@3", "hit@5", "span@5", "span@1250", "mrr", "refusal_acc", "wrongly_refused", "p50_ms",
+            "p95_ms"]
     print("| retrieval | " + " | ".join(cols) + " |")
     print("|---" * (len(cols) + 1) + "|")
     for m in modes:
