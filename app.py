@@ -1,6 +1,7 @@
 """The web app: a chat with numbered citations (generated answers stream in and can be stopped), a document
 viewer, a document list and, when an admin password is configured, a 管理 tab (upload, re-index, remove,
-collections, answering settings).
+collections, answering settings), and beside it, on the same port, the OpenAI-compatible API under /v1
+(ui.api: any OpenAI client can ask the archive; `serve` mounts the Gradio app into that FastAPI app).
 
 This module lays the parts out and wires their events; the parts live in `ui/` (labels in ui.text, CSS/JS
 in ui.assets, HTML in ui.render, the chat in ui.chat, documents in ui.documents, the 管理 tab in
@@ -11,14 +12,17 @@ ui.admin_tab). Answering, retrieval and documents come from `bot.qa.QA` (one per
 from __future__ import annotations
 
 import logging
+import sys
 from typing import TYPE_CHECKING, Any
 
 import gradio as gr
+from fastapi import FastAPI
 
 from admin.service import Admin
 from bot.pool import QAPool, UnknownCollection
 from core.settings import Settings, get_settings
 from ui.admin_tab import AdminTab
+from ui.api import create_api, disabled_api, load_keys, open_api_refusal
 from ui.assets import CSS
 from ui.chat import Chat, build_chat_tab
 from ui.documents import DocumentViews, build_docs_tab, build_viewer, empty_viewer
@@ -121,7 +125,8 @@ def build_app(qa: QA, settings: Settings, pool: QAPool | None = None) -> gr.Bloc
 
 
 def launch(demo: gr.Blocks, host: str, port: int, **kwargs: Any) -> Any:
-    """Start the server with the app's CSS; extra keyword arguments go to `Blocks.launch`.
+    """Start the Gradio app alone (no /v1; `speechqa serve` runs `serve`) with the app's CSS; extra keyword
+    arguments go to `Blocks.launch`.
 
     Gradio's upload route takes files from anyone before any handler runs, so it gets a hard cap: twice
     the admin upload limit. Files between the two are refused by the admin tab with its Chinese message;
@@ -134,16 +139,52 @@ def launch(demo: gr.Blocks, host: str, port: int, **kwargs: Any) -> Any:
                        **kwargs)
 
 
+def build_api(pool: QAPool, settings: Settings, host: str) -> FastAPI:
+    """The /v1 app over the chat's pool of archives, with the staff keys of `settings`. Bound to anything but
+    loopback without keys, it does not start: every /v1 request gets the reason (how to set keys), which is
+    also printed now."""
+    keys = load_keys(settings)
+    refusal = open_api_refusal(host, keys)
+    if refusal:
+        log.error(refusal)
+        print(refusal, file=sys.stderr, flush=True)
+        return disabled_api(refusal)
+    return create_api(pool, keys, concurrency=ASK_CONCURRENCY)
+
+
+def server_app(demo: gr.Blocks, api: FastAPI | None, host: str = "127.0.0.1", port: int = 7860) -> FastAPI:
+    """One ASGI app for one port: `api` under /v1 and the Gradio app (with the app's CSS, the same upload cap
+    as `launch`) at /. Serve it with uvicorn (`serve`)."""
+    root = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    if api is not None:
+        root.mount("/v1", api)
+    max_file_size = getattr(demo, "_sq_max_file_size", None)
+    return gr.mount_gradio_app(root, demo, path="/", server_name=host, server_port=port, footer_links=[],
+                               show_error=False, max_file_size=max_file_size, css=CSS)
+
+
+def serve(demo: gr.Blocks, api: FastAPI | None, host: str, port: int) -> None:
+    """Serve the chat and the API on host:port until interrupted."""
+    import uvicorn
+
+    shown = f"[{host}]" if ":" in host else host
+    print(f"网页应用：http://{shown}:{port}/  OpenAI 兼容接口：http://{shown}:{port}/v1", flush=True)
+    uvicorn.run(server_app(demo, api, host, port), host=host, port=port, log_level="warning")
+
+
 def main(host: str | None = None, port: int | None = None, settings: Settings | None = None) -> None:
-    """Entry point of `speechqa serve`: load the archive once and serve the app (127.0.0.1 by default)."""
+    """Entry point of `speechqa serve`: load the archive once and serve the app and the /v1 API on one port
+    (127.0.0.1 by default)."""
     from bot.qa import QA
     from core.runtime import apply_defaults
 
     apply_defaults()
     settings = settings or get_settings()
+    host, port = host or settings.host, port or settings.port
     qa = QA(settings)
-    demo = build_app(qa, settings)
-    launch(demo, host or settings.host, port or settings.port)
+    pool = QAPool(settings, default=qa)
+    demo = build_app(qa, settings, pool)
+    serve(demo, build_api(pool, settings, host), host, port)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,8 @@ from admin.messages import (
     MSG_TOO_BIG,
 )
 
-ALLOWED_EXTENSIONS = (".txt", ".md", ".html", ".htm", ".csv", ".docx", ".pdf")
+ALLOWED_EXTENSIONS = (".txt", ".md", ".html", ".htm", ".csv", ".docx", ".pdf", ".xlsx", ".doc", ".wps", ".ofd",
+                      ".png", ".jpg", ".jpeg", ".tif", ".tiff")
 STAGING = ".incoming"  # hidden: a re-index of the upload folder never walks into it
 MAX_NAME_BYTES = 200  # file systems allow 255 bytes per name; Chinese takes 3 bytes a character
 MAX_COLLECTION_CHARS = 40

@@ -26,8 +26,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from bot.question import Kind, Part, Question
+from bot.refusal import satisfies
 from bot.types import Role, Unit
-from core.zh import normalize, sentence_spans, squash
+from core.zh import SENTENCE_ENDS, normalize, sentence_spans, squash
 from ingest.headings import find_headings
 from ingest.structure import Enumeration, enumerations
 
@@ -114,6 +115,7 @@ class Source:
     title: str = ""
     speaker: str = ""
     year: int | None = None  # the year the document belongs to
+    meeting: str = ""
 
 
 @dataclass
@@ -213,6 +215,16 @@ _UNIT_WORDS = {"钱": "元", "岁": "岁", "年龄": "岁", "大年龄": "岁"}
 _MEASURES = "条人名位元吨公千米亩户家所座辆台套件批次天倍岁%处艘架张份册部场周平立度斤克瓦"  # not 个/项: any count
 _TITLES = frozenset(["总理", "副总理", "主席", "书记", "省长", "市长", "区长", "县长", "局长", "厅长", "处长", "科长", "主任", "部长", "委员", "同志", "副县长", "副市长", "副区长", "副省长", "副局长"])
 _PEOPLE = ("人", "名", "位")
+_MONEY = ("元",)
+_DATE_FIGURE = re.compile(r"^[0-9０-９]{1,2}\s*[月日号时]")  # "5月12日" is a date, not a count
+_IMPLIED_UNITS: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
+    (re.compile(r"投资|资金|经费|预算|收入|支出|赤字|国债|债券|产值|总值|生产总值|GDP|消费额|贷款|补贴|补助|金额|拨款|多少钱"),
+     _MONEY),
+    (re.compile(r"人数|人口|就业|职工|学生|干部|人次"), ("人", "名", "位")),
+    (re.compile(r"面积"), ("平方米", "公顷", "亩", "平方公里")),
+    (re.compile(r"里程|长度"), ("公里", "千米", "米")),
+    (re.compile(r"增长多少|增速|增幅|比重|比例|占比|百分之|多少个百分点"), ("%", "倍", "成", "百分点")),
+]
 _UNIT_ALIASES = {"人": _PEOPLE, "名": _PEOPLE, "位": _PEOPLE, "公": ("公里", "千米", "公顷"), "千": ("千米", "公里")}
 _ROLE = re.compile(r"联系人|主持人|负责人|记录人|讲话人|报告人|召集人|签发人|分管")
 
@@ -238,7 +250,16 @@ def _asked_role(part: Part) -> str:
     return ""
 
 
-def _evidence(kind: Kind, text: str, unit: str = "") -> float:
+def implied_units(question: str) -> tuple[str, ...]:
+    """The units a "how many" implies by what it counts: "总投资是多少" wants 元, "遇难人数" 人."""
+    out: list[str] = []
+    for pattern, units in _IMPLIED_UNITS:
+        if pattern.search(question):
+            out.extend(units)
+    return tuple(out)
+
+
+def _evidence(kind: Kind, text: str, unit: str = "", implied: tuple[str, ...] = ()) -> float:
     """How clearly a unit holds the kind of thing asked: 1 clear, 0.5 weak, 0 none."""
     pattern = _EVIDENCE.get(kind)
     if pattern is None:
@@ -249,9 +270,11 @@ def _evidence(kind: Kind, text: str, unit: str = "") -> float:
         return 0.5  # a year alone is a weak answer to "哪天/什么时候"
     if kind == "number":
         hits = [m.group(0) for m in pattern.finditer(text)
-                if not _YEAR_ONLY.match(m.group(0)) and text[max(0, m.start() - 1) : m.start()] != "第"]
-        if unit:
-            return 1.0 if any(u in h for h in hits for u in _UNIT_ALIASES.get(unit, (unit,))) else 0.3 if hits else 0.0
+                if not _YEAR_ONLY.match(m.group(0)) and not _DATE_FIGURE.match(m.group(0))
+                and text[max(0, m.start() - 1) : m.start()] != "第"]
+        units = _UNIT_ALIASES.get(unit, (unit,)) if unit else implied
+        if units:
+            return 1.0 if any(u in h for h in hits for u in units) else 0.3 if hits else 0.0
         return 1.0 if hits else 0.0
     if kind == "who" and unit:  # unit: the role asked ("联系人", "牵头负责" …)
         if any(ch in text for ch in ([unit] if unit != "牵头负责" else ["牵头", "负责"])):
@@ -397,8 +420,10 @@ def _spans(text: str, src: Source, kind: Kind) -> list[tuple[int, int, str]]:
     sents = _sentences(text, src)
     out = [(a, b, "") for a, b in sents]
     if kind in NEEDS_EVIDENCE:
-        for (a, _), (_, d) in zip(sents, sents[1:], strict=False):
-            if d - a <= MAX_SENTENCE + MAX_SENTENCE // 2 and "\n" not in text[a:d]:
+        for (a, b), (_, d) in zip(sents, sents[1:], strict=False):
+            # within a paragraph, or across a line that wraps mid-sentence (scanned pages, OCR)
+            wrapped = "\n" not in text[a:d] or (text[b - 1] not in SENTENCE_ENDS and text[b:d].count("\n") == 1)
+            if d - a <= MAX_SENTENCE + MAX_SENTENCE // 2 and wrapped:
                 out.append((a, d, ""))
         for e in _enumerations(text):
             if e.end < src.start or e.start > src.end:
@@ -419,6 +444,7 @@ def sentence_candidates(text: str, src: Source, weights: Weights, part: Part, pa
     weights = about_weights(weights, src.title)
     heading = _own_heading(text, src.hit_start, src.title)
     w_ev = _EVIDENCE_WEIGHT[part.kind in NEEDS_EVIDENCE]
+    implied = implied_units(part.text) if part.kind == "number" else ()
     targets = part.kind == "number" and bool(_ASKS_TARGET.search(part.text))
     for a, b, ctx in _spans(text, src, part.kind):
         if _is_heading_or_markup(text, a, b, src.title):
@@ -430,7 +456,7 @@ def sentence_candidates(text: str, src: Source, weights: Weights, part: Part, pa
         about_ctx = share(weights, heading, ctx, sent)
         if a < HEADER_CHARS and titled >= 0.5:
             about_ctx = max(about_ctx, titled)
-        ev = _evidence(part.kind, sent, unit)
+        ev = _evidence(part.kind, sent, unit, implied)
         flat = squash(sent)
         bi = sum(1 for g in bigrams if g in flat) / len(bigrams) if bigrams else 0.0
         inside = 1.0 if a < src.hit_end and b > src.hit_start else 0.0
@@ -532,6 +558,9 @@ def fits(question: Question, src: Source, text: str, units: Sequence[Unit]) -> b
     shown = "".join(u.text for u in units)
     if question.doc_years and src.year not in question.doc_years:
         return False
+    if question.named and not all(satisfies(sp, shown, f"{src.title} {src.meeting}", src.year)
+                                  for sp in question.named):
+        return False  # "十六大报告…": an answer from the 十七大 report does not do
     if question.years and src.year not in question.years:
         context = shown + "".join(_heading_before(text, u.start) for u in units)
         if not any(str(y) in squash(context) for y in question.years):
@@ -562,10 +591,11 @@ def _answer_part(question: Question, part: Part, index: int, sources: Sequence[S
                                                              bigrams)]
     if part.kind in NEEDS_EVIDENCE:
         unit = _asked_role(part) if part.kind == "who" else _asked_unit(part)
-        ev = [_evidence(part.kind, c.units[0].text, unit) for c in sents]
+        implied = implied_units(part.text) if part.kind == "number" else ()
+        ev = [_evidence(part.kind, c.units[0].text, unit, implied) for c in sents]
         floor = 1.0 if any(e >= 1.0 and c.subject >= lim.about for e, c in zip(ev, sents, strict=True)) else 1e-9
-        if part.kind == "number" and unit and lim.strict_unit:
-            floor = 1.0
+        if part.kind == "number" and (unit or implied == _MONEY) and lim.strict_unit:
+            floor = 1.0  # "多少条", "总投资多少": only a figure in that unit answers ("十二亿" may count people)
         if part.kind in SOFT_EVIDENCE and floor < 1.0:
             floor = 0.0  # a reason is often stated without 因为/为了: the sentences about the subject do
         sents = [c for c, e in zip(sents, ev, strict=True) if e >= floor]

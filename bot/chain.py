@@ -32,7 +32,7 @@ from bot import llm as llm_mod
 from bot import verify
 from bot.types import Answer, Citation
 from core.settings import Settings
-from core.zh import squash
+from core.zh import sentence_breaks, squash
 
 log = logging.getLogger(__name__)
 
@@ -93,10 +93,10 @@ def trim(c: Citation, chars: int = MODEL_PASSAGE_CHARS) -> str:
     spare = chars - (he - hs)
     lo, hi = max(0, hs - spare // 2), min(len(text), he + spare // 2)
     # move the edges to sentence boundaries inside the window when there is one
-    ends = [m.end() for m in re.finditer(r"[。！？!?；;\n]", text[lo:hs])]
+    ends = [b for b in sentence_breaks(text[lo:hs]) if b < hs - lo]
     if ends:
         lo += ends[0]
-    cut = [m.end() for m in re.finditer(r"[。！？!?；;\n]", text[he:hi])]
+    cut = sentence_breaks(text[he:hi])
     if cut:
         hi = he + cut[-1]
     return text[lo:hi].strip()

@@ -10,7 +10,6 @@ Each document's metadata holds its `Citation` fields (n, doc_id, title, date, st
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -23,6 +22,7 @@ from bot import verify
 from bot.chain import build_answer_chain, format_passages, model_passages
 from bot.qa import QA, REFUSAL
 from bot.types import Citation
+from core.zh import sentences
 from vectorstore.retrieval import Mode
 
 
@@ -71,7 +71,7 @@ def build_rag_chain(retriever: BaseRetriever, model: Any, refusal: str = REFUSAL
         if not x["citations"]:
             v = verify.check_answer("", [], "", refused=True, refusal=refusal, counters=counters)
         else:
-            first = next(iter(re.findall(r"[^。！？!?；;\n]+[。！？!?；;]?", x["texts"][0])), x["texts"][0])
+            first = next(iter(sentences(x["texts"][0])), x["texts"][0])
             v = verify.check_answer(x["generated"], x["texts"], f"{first.strip()}[1]", headers=x["headers"],
                                     counters=counters, question=str(x.get("question", "")))
         return {"answer": v.text, "path": v.path, "citations": x["citations"], "generated": x["generated"]}

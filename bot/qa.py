@@ -21,6 +21,7 @@ from ingest.model import Document
 from vectorstore.archive import Archive
 from vectorstore.catalog import DocRow, StoreError
 from vectorstore.embeddings import ServiceUnavailable
+from vectorstore.keyword import tokenize
 from vectorstore.query import document_year, key_terms, question_bigrams, relative_years
 from vectorstore.retrieval import HybridRetriever, Mode, Retrieval
 
@@ -114,8 +115,8 @@ class QA:
         """The answer units of the asked kind in the cited documents (`bot.answer`)."""
         keyword = self.archive.keyword()
         sources = [Source(c.n, c.doc_id, c.start, c.end, c.hit_start, c.hit_end, c.title, c.speaker,
-                          document_year(c.date, c.title)) for c in citations]
-        weights = subject_weights(key_terms(retrieval.tokens, keyword.df), keyword.idf)
+                          document_year(c.date, c.title), c.meeting) for c in citations]
+        weights = subject_weights(key_terms(tokenize(question), keyword.df), keyword.idf)  # not the aliases
         return extract(analyse_question(question, retrieval.info.named_years), sources, self.retriever.texts(),
                        weights, question_bigrams(question))
 

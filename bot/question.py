@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
+from bot.refusal import Specific, specifics
 from core.zh import cn_number, normalize
 
 Kind = Literal["list", "decision", "who", "number", "date", "where", "why", "yesno", "fact"]
@@ -47,7 +48,7 @@ _PROVINCES = (
     "陕西", "甘肃", "青海", "宁夏", "新疆", "香港", "澳门", "台湾",
 )
 # A named place: two or more characters before an administrative suffix; "全市", "本区", "各县" are not names.
-_PLACE = re.compile(r"([\u4e00-\u9fff]{2,5}?)(省|市|自治区|自治州|区|县|州|盟|旗)(?![\u4e00-\u9fff]{0,1}(?:长|委|局|政府|级|场|域|间|别|委会|民))")
+_PLACE = re.compile(r"([\u4e00-\u9fff]{2,5}?)(省|市|自治区|自治州|区|县)(?![\u4e00-\u9fff]{0,1}(?:长|委|局|政府|级|场|域|间|别|委会|民))")
 _NOT_NAME_START = "年月日的在和与及对把将从向于是为了给让由被"  # "2025年临江区" names 临江区
 _NOT_PLACE = re.compile(r"^(?:全|本|我|该|各|城|市|区|县|省|两|三|一|这|那|哪|社|园|小|新|老|地|辖|景|市场|城)")
 
@@ -67,6 +68,7 @@ class Question:
     persons: list[str] = field(default_factory=list)  # people named with their title ("罗振宇副区长")
     years: list[int] = field(default_factory=list)  # years written in the question (set by the caller)
     doc_years: list[int] = field(default_factory=list)  # years of a document it names: "2024年政府工作报告"
+    named: list[Specific] = field(default_factory=list)  # sessions and congresses it names ("十六大", "第五次")
 
     @property
     def kinds(self) -> list[Kind]:
@@ -106,7 +108,12 @@ def places_in(question: str) -> list[str]:
     return found
 
 
-_TITLE = "总书记|总理|副总理|主席|书记|省长|市长|区长|县长|局长|厅长|处长|科长|主任|部长|委员|同志"
+_TITLE = "总书记|总理|副总理|主席|书记|省长|市长|区长|县长|局长|厅长|处长|科长|主任|部长|同志"
+# the commonest surnames: a name before or after a title starts with one ("个别中央委员" names nobody)
+_SURNAMES = set(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
+    "姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤习温胡"
+)
 _PERSON_BEFORE = re.compile(rf"([\u4e00-\u9fff]{{2,3}}?)(?:副)?(?:{_TITLE})")
 _PERSON_AFTER = re.compile(rf"(?:副)?(?:{_TITLE})([\u4e00-\u9fff]{{2,3}})(?=[在的说讲指提强主召要，,。？?]|$)")
 _NOT_NAME = re.compile(r"[局委办市区县省部厅院会长副党政府全各本该总在的了和与及对是把将个位名上下讲话里时后前说指要们这那]")
@@ -118,7 +125,7 @@ def persons_in(question: str) -> list[str]:
     for pattern in (_PERSON_BEFORE, _PERSON_AFTER):
         for m in pattern.finditer(question):
             name = m.group(1)
-            if not _NOT_NAME.search(name) and name not in found:
+            if name[0] in _SURNAMES and not _NOT_NAME.search(name) and name not in found:
                 found.append(name)
     return found
 
@@ -146,5 +153,6 @@ def analyse_question(question: str, years: list[int] | None = None) -> Question:
     if m:
         raw = m.group(1)
         item = int(raw) if raw.isdigit() else cn_number(raw.replace("两", "二"))
+    named = [sp for sp in specifics(question) if sp.year is None]
     return Question(question, parts, item, places_in(question), persons_in(question), list(years or []),
-                    document_years(question))
+                    document_years(question), named)

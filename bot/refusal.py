@@ -28,7 +28,7 @@ def coverage(tokens: list[str], passages: list[str], stats: KeywordIndex, per_pa
     """Coverage of the question's key terms by the passages together, or (per_passage) by the best one."""
     if per_passage and passages:
         return max((coverage(tokens, [p], stats) for p in passages), key=lambda c: c.share)
-    terms = key_terms(tokens)
+    terms = key_terms(tokens, stats.df)  # real words only: a segmentation accident is no rare term
     if not terms:
         return Coverage(1.0, [], [])
     haystack = squash("".join(passages))

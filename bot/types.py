@@ -23,6 +23,7 @@ class Citation:
     meeting: str = ""
     hit_start: int = 0  # offsets of the retrieved passage itself (inside start..end)
     hit_end: int = 0
+    copies: list[str] = field(default_factory=list)  # other documents holding the same passage (near-duplicates)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     chunk_size: int = 250  # target passage length in characters
     chunk_overlap: int = 50  # characters shared by neighbouring passages
     max_file_mb: int = 20  # larger files are refused with a clear message (200 MB of text would take a day to embed)
+    # text recognition for scanned pdf pages, images and image-only ofd pages; "off" refuses them instead
+    ocr: Literal["rapidocr", "off"] = "rapidocr"
 
     # --- retrieval ---
     top_k: int = 5  # citations shown
@@ -106,6 +108,9 @@ class Settings(BaseSettings):
     # the only folders the admin may re-index (env: comma- or os.pathsep-separated); empty: the upload folder
     reindex_roots: Annotated[list[Path], NoDecode] = []
     max_upload_mb: int = 50
+    # staff keys of the OpenAI-compatible API under /v1 (env: comma-separated); a keys file adds one per line
+    api_keys: Annotated[list[SecretStr], NoDecode] = []
+    api_keys_file: Path | None = None
 
     @field_validator("reindex_roots", mode="before")
     @classmethod
@@ -115,6 +120,16 @@ class Settings(BaseSettings):
             if value.strip().startswith("["):
                 return json.loads(value)
             return [part.strip() for part in re.split(f"[,{re.escape(os.pathsep)}]", value) if part.strip()]
+        return value
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        """A list from the environment's text: "key1,key2" (spaces around keys ignored) or a JSON list."""
+        if isinstance(value, str):
+            if value.strip().startswith("["):
+                return json.loads(value)
+            return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
     @property

@@ -22,6 +22,15 @@ EXTENSIONS = {
     ".csv": "csv",
     ".docx": "docx",
     ".pdf": "pdf",
+    ".xlsx": "xlsx",
+    ".doc": "doc",
+    ".wps": "doc",  # WPS Office's Word-97-compatible format: read by content, like .doc
+    ".ofd": "ofd",
+    ".png": "image",
+    ".jpg": "image",
+    ".jpeg": "image",
+    ".tif": "image",
+    ".tiff": "image",
 }
 
 
@@ -47,8 +56,8 @@ def discover(paths: list[Path]) -> list[tuple[Path, str]]:
     """Expand files and folders (recursively) to (file path, doc_id), sorted by doc_id.
 
     doc_id is the path relative to the folder given (posix separators); for a file given on its own,
-    its file name. Only supported extensions (.txt .md .markdown .html .htm .csv .docx .pdf, any
-    case); hidden files and folders are skipped. A path that does not exist raises IngestError.
+    its file name. Only supported extensions (.txt .md .markdown .html .htm .csv .docx .pdf .xlsx
+    .doc .wps .ofd .png .jpg .jpeg .tif .tiff, any case); hidden files and folders are skipped. A path that does not exist raises IngestError.
     """
     found: list[tuple[Path, str]] = []
     for given in paths:

@@ -8,7 +8,7 @@ from pathlib import Path, PurePosixPath
 
 from ingest.model import IngestError
 
-MAX_ZIP_TOTAL = 200 * 2**20  # uncompressed bytes in a .docx
+MAX_ZIP_TOTAL = 200 * 2**20  # uncompressed bytes in a zip-based file (.docx, .xlsx, .ofd)
 MAX_ZIP_RATIO = 100  # uncompressed / compressed, for members bigger than MAX_ZIP_SMALL
 MAX_ZIP_SMALL = 2**20
 MAX_ZIP_MEMBERS = 10_000

@@ -13,12 +13,14 @@ from ingest.guards import check_size, check_symlinks
 from ingest.markdown import read_markdown
 from ingest.metadata import HEADER_LINES, extract_metadata
 from ingest.model import Document, IngestError
+from ingest.ocr import OcrOptions
 from ingest.raw import RawDoc
 
 DEFAULT_MAX_BYTES = 250 * 2**20
+PAGED_FORMATS = ("pdf", "ofd", "image")  # passages of these keep the page they start on
 
 
-def _read(fmt: str, data: bytes) -> RawDoc:
+def _read(fmt: str, data: bytes, ocr: OcrOptions) -> RawDoc:
     # The heavier readers are imported on first use: `import ingest` stays cheap.
     if fmt == "docx":
         from ingest.docx_extract import read_docx
@@ -27,7 +29,23 @@ def _read(fmt: str, data: bytes) -> RawDoc:
     if fmt == "pdf":
         from ingest.pdf_extract import read_pdf
 
-        return read_pdf(data)
+        return read_pdf(data, ocr)
+    if fmt == "image":
+        from ingest.image_extract import read_image
+
+        return read_image(data, ocr)
+    if fmt == "ofd":
+        from ingest.ofd_extract import read_ofd
+
+        return read_ofd(data, ocr)
+    if fmt == "xlsx":
+        from ingest.xlsx_extract import read_xlsx
+
+        return read_xlsx(data)
+    if fmt == "doc":
+        from ingest.doc_extract import read_doc
+
+        return read_doc(data)
     if fmt == "html":
         from ingest.html_extract import read_html
 
@@ -40,7 +58,7 @@ def _read(fmt: str, data: bytes) -> RawDoc:
     return RawDoc(pages=[text])
 
 
-def _load(path: Path, doc_id: str, max_bytes: int) -> Document:
+def _load(path: Path, doc_id: str, max_bytes: int, ocr: OcrOptions) -> Document:
     check_symlinks(path, doc_id)
     fmt = EXTENSIONS.get(path.suffix.lower())
     if fmt is None:
@@ -55,7 +73,7 @@ def _load(path: Path, doc_id: str, max_bytes: int) -> Document:
         raise IngestError(f"无法读取文件（{exc.strerror or '系统错误'}）：{doc_id}") from exc
     if len(data) > max_bytes:  # the file grew after the size check
         raise IngestError("文件太大，超过了允许的上限，未读取。")
-    raw = _read(fmt, data)
+    raw = _read(fmt, data, ocr)
     cleaned = clean_pages(raw.pages, reflow=raw.reflow)
     if not cleaned.text.strip():
         raise IngestError("文件中没有可用的正文文字（去掉网页导航、版权声明等内容后为空）。")
@@ -75,21 +93,22 @@ def _load(path: Path, doc_id: str, max_bytes: int) -> Document:
         meeting=meta.meeting,
         format=fmt,
         sha256=hashlib.sha256(data).hexdigest(),
-        page_starts=cleaned.page_starts if fmt == "pdf" else [],
+        page_starts=cleaned.page_starts if fmt in PAGED_FORMATS else [],
     )
 
 
-def load_document(path: Path, doc_id: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
+def load_document(path: Path, doc_id: str, max_bytes: int = DEFAULT_MAX_BYTES, ocr: OcrOptions | None = None) -> Document:
     """Read one file into a cleaned Document.
 
     Every problem with the file raises IngestError with a message in Chinese for the user: empty or
     whitespace-only, binary or undecodable, larger than `max_bytes` (checked before reading), corrupt
     docx/pdf, zip bombs, pdf without a text layer, symlinks leading out of the ingested folder (the
-    folder is derived from `doc_id`, the path relative to it).
+    folder is derived from `doc_id`, the path relative to it). Scanned pages and images are read by
+    OCR as `ocr` says (default: rapidocr without a cache; engine "off" refuses them).
     """
     path = Path(path)
     try:
-        return _load(path, doc_id, max_bytes)
+        return _load(path, doc_id, max_bytes, ocr or OcrOptions())
     except (IngestError, ImportError):  # ImportError: a broken installation, not a bad file
         raise
     except RecursionError as exc:

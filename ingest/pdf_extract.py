@@ -1,4 +1,4 @@
-"""PDF: the text layer, page by page (pypdf). Scans without a text layer are refused."""
+"""PDF: the text layer, page by page (pypdf); pages without one are rendered (pypdfium2) and OCR'd."""
 
 from __future__ import annotations
 
@@ -7,14 +7,44 @@ import logging
 
 from ingest.metadata import Metadata
 from ingest.model import IngestError
+from ingest.ocr import OcrOptions, recognise_pages
 from ingest.raw import RawDoc
 
 CORRUPT_MESSAGE = "PDF 文件已损坏或不是有效的 PDF 格式，无法读取。"
-NO_TEXT_MESSAGE = "PDF 没有文字层（可能是扫描件或图片），无法提取文字。请先用 OCR 软件识别文字后再导入。"
+NO_TEXT_MESSAGE = "PDF 没有文字层（可能是扫描件或图片），且文字识别（OCR）已关闭（SPEECHQA_OCR=off），无法提取文字。"
+NOTHING_RECOGNISED_MESSAGE = "PDF 没有文字层（扫描件或图片），文字识别（OCR）也没有识别出任何文字（可能是空白页，或图像过于模糊）。"
+RENDER_DPI = 150
 ENCRYPTED_MESSAGE = "PDF 文件已加密（需要密码），无法读取。请先解除密码保护。"
 
 
-def read_pdf(data: bytes) -> RawDoc:
+def _ocr_empty_pages(data: bytes, pages: list[str], ocr: OcrOptions) -> list[str]:
+    """Fill the pages whose text layer is empty with the text recognised on their rendered image."""
+    import pypdfium2 as pdfium
+
+    empty = [i for i, text in enumerate(pages) if not text.strip()]
+    if not empty or not ocr.enabled:
+        return pages
+    try:
+        pdf = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        raise IngestError(CORRUPT_MESSAGE) from exc
+    try:
+        if len(pdf) != len(pages):
+            raise IngestError(CORRUPT_MESSAGE)
+
+        def renderer(i: int):  # noqa: ANN202 - a PIL image; PIL is imported lazily
+            return lambda: pdf[i].render(scale=RENDER_DPI / 72).to_pil()
+
+        texts = recognise_pages([renderer(i) for i in empty], ocr)
+    finally:
+        pdf.close()
+    filled = list(pages)
+    for i, text in zip(empty, texts, strict=True):
+        filled[i] = text
+    return filled
+
+
+def read_pdf(data: bytes, ocr: OcrOptions | None = None) -> RawDoc:
     from pypdf import PdfReader
     from pypdf.errors import DependencyError, PyPdfError
 
@@ -43,6 +73,10 @@ def read_pdf(data: bytes) -> RawDoc:
         raise IngestError(CORRUPT_MESSAGE) from exc
     if not pages:
         raise IngestError(CORRUPT_MESSAGE)
-    if not any(p.strip() for p in pages):
+    ocr = ocr or OcrOptions()
+    if not any(p.strip() for p in pages) and not ocr.enabled:
         raise IngestError(NO_TEXT_MESSAGE)
+    pages = _ocr_empty_pages(data, pages, ocr)
+    if not any(p.strip() for p in pages):
+        raise IngestError(NOTHING_RECOGNISED_MESSAGE)
     return RawDoc(pages=pages, hints=Metadata(), fallback_title=title, reflow=True)

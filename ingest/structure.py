@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from core.zh import cn_number
+from core.zh import SENTENCE_ENDS, cn_number
 
 _CN = "一二三四五六七八九十"
 _FULL_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
@@ -37,8 +37,7 @@ _FAMILIES: list[tuple[str, re.Pattern[str], bool]] = [
 ]
 _ORDER_WORDS = ("首先", "其次", "再次", "最后")
 _LINE_START = re.compile(r"(?:^|\n)[ \t\u3000]*$")
-_SENTENCE_END = "。！？!?\n"
-_CLAUSE_END = "；;"
+_SENTENCE_END = SENTENCE_ENDS.replace("；", "").replace(";", "") + "\n"  # a lead ends at a full stop, not a "；"
 _LEAD_HINT = re.compile(r"[：:]\s*$|决定|议定|要求|如下|以下|包括|主要有|分别是|提出|部署|确定|重点|措施|任务|举措")
 _HEADING_LINE = re.compile(r"^\s*(?:#{1,6}\s|[一二三四五六七八九十]+、|第[一二三四五六七八九十]+[章节部分])")
 MAX_GAP = 4000  # characters between two items of one run at most
@@ -183,9 +182,9 @@ def _lead(text: str, first: int) -> tuple[int, int]:
     stop = end
     for _ in range(2):
         start = stop
-        if start > lo and text[start - 1] in "。！？!?":
+        if start > lo and text[start - 1] in _SENTENCE_END:
             start -= 1  # the sentence's own end
-        while start > lo and text[start - 1] not in "。！？!?\n":
+        while start > lo and text[start - 1] not in _SENTENCE_END:
             start -= 1
         if start >= stop:
             break

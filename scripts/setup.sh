@@ -19,6 +19,13 @@ if [ "$want_browser" = 1 ] && ! dpkg -s chromium chromium-driver fonts-noto-cjk 
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver fonts-noto-cjk >/dev/null
 fi
 
+if ! dpkg -s antiword catdoc >/dev/null 2>&1; then  # Word 97 .doc / .wps readers (GPL programs, called, not vendored)
+  echo "[setup] installing antiword and catdoc (apt-get)"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq antiword catdoc >/dev/null
+fi
+
 PY=${PYTHON:-python3.11}
 command -v "$PY" >/dev/null || PY=python3
 if [ ! -x .venv/bin/python ]; then

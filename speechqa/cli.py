@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -148,7 +149,9 @@ def cmd_load(args: argparse.Namespace) -> int:
         questions = [json.loads(x)["question"] for x in lines if x.strip()]
     else:
         questions = ["会议决定5月的工作重点是什么？", "政府工作报告提出的经济增长目标是多少？", "由哪个部门负责？"]
-    result = run_load(args.url, questions, users=args.users, seconds=args.seconds)
+    key = args.key or os.environ.get("SPEECHQA_LOAD_KEY", "")
+    result = run_load(args.url, questions, users=args.users, seconds=args.seconds, api=args.api, key=key,
+                      model=args.model)
     print(result.summary())
     for e in result.errors[:10]:
         print("  错误：", e)
@@ -250,6 +253,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--users", type=int, default=8)
     p.add_argument("--seconds", type=float, default=120.0)
     p.add_argument("--questions", help="问题集 JSONL")
+    p.add_argument("--api", choices=["gradio", "openai"], default="gradio",
+                   help="gradio：网页应用的 /ask 接口（默认）；openai：OpenAI 兼容接口 /v1/chat/completions")
+    p.add_argument("--key", default="", help="--api openai 时使用的 API 密钥（也可用环境变量 SPEECHQA_LOAD_KEY）")
+    p.add_argument("--model", default="", help="--api openai 时提问的资料库（模型），默认为服务的默认资料库")
     p.set_defaults(func=cmd_load)
 
     p = sub.add_parser("docs", help="查看或移除文档")

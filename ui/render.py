@@ -22,6 +22,7 @@ from ui.text import (
     DOCS_EMPTY,
     DOCS_HEAD,
     LABEL_UNCHECKED,
+    META_COPIES,
     META_DATE,
     META_MEETING,
     META_PAGE,
@@ -90,10 +91,11 @@ def render_citation(c: Citation) -> str:
     if c.page:
         meta.append(f"{META_PAGE}：{c.page}")
     title = esc(c.title or c.source)
+    copies = f'<div class="sq-cite-copies">{META_COPIES}：{esc("、".join(c.copies))}</div>' if c.copies else ""
     return (
         f'<div class="sq-cite-item">'
         f'<a class="sq-cite" href="{_cite_href(c)}" title="{OPEN_HINT}">[{c.n}] {title}</a>'
-        f'<div class="sq-cite-meta">{" · ".join(meta)}</div>'
+        f'<div class="sq-cite-meta">{" · ".join(meta)}</div>{copies}'
         f'<div class="sq-cite-text"><span class="sq-cite-ctx">{esc_lines(before)}</span>'
         f"{esc_lines(hit)}"
         f'<span class="sq-cite-ctx">{esc_lines(after)}</span></div>'

@@ -39,6 +39,7 @@ META_MEETING = "会议"
 META_SECTION = "章节"
 META_PAGE = "页码"
 META_SOURCE = "来源文件"
+META_COPIES = "另见"  # other documents holding the same passage
 DOCS_COUNT = "资料库共收录 {n} 份文档，点击标题查看全文。"
 DOCS_EMPTY = "资料库中还没有文档。"
 DOCS_HEAD = ("标题", "日期", "讲话人", "段落数")

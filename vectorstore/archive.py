@@ -21,6 +21,7 @@ import numpy as np
 from core.settings import Settings
 from ingest import discover, load_document, split_document
 from ingest.model import Document, IngestError, Passage
+from ingest.ocr import OcrOptions
 from vectorstore.catalog import Catalog, DocRow
 from vectorstore.chroma_store import DenseStore
 from vectorstore.embeddings import Embedder, get_embedder
@@ -253,7 +254,7 @@ class Archive:
         if same is not None:
             return same
         try:
-            doc = load_document(path, doc_id, max_bytes=s.max_file_mb * 2**20)
+            doc = load_document(path, doc_id, max_bytes=s.max_file_mb * 2**20, ocr=OcrOptions(s.ocr, s.db / "ocr-cache"))
         except IngestError as exc:
             return FileResult(str(path), doc_id, "failed", error=str(exc))
         doc.sha256 = self.content_key(doc.sha256)

@@ -15,6 +15,7 @@ import numpy as np
 from core.settings import Settings
 from core.zh import holds, normalize, sentence_breaks, squash, years_in
 from vectorstore.archive import Archive
+from vectorstore.dedup import COPY_DEPTH, near_duplicate
 from vectorstore.keyword import KeywordIndex, tokenize
 from vectorstore.query import QueryInfo, analyse, document_year, key_terms, question_bigrams
 
@@ -43,6 +44,7 @@ class Hit:
     passage_ids: list[str] = field(default_factory=list)
     span_start: int = 0  # offsets of all merged passages
     span_end: int = 0
+    copies: list[str] = field(default_factory=list)  # other documents holding a near-duplicate of this passage
 
 
 @dataclass
@@ -320,11 +322,14 @@ class HybridRetriever:
         kw_scores: dict[str, float],
         dense_sims: dict[str, float],
     ) -> list[Hit]:
-        """Top passages into at most k citations: a hit next to one already taken widens it instead."""
+        """Top passages into at most k citations: a hit next to one already taken widens it instead; a
+        near-duplicate of a passage taken from another document (the same text under another path, a
+        re-publication) only names that document in the taken hit's `copies`."""
         s = self.settings
         hits: list[Hit] = []
         per_doc: dict[str, int] = {}
-        for score, pid in scored:
+        taken: dict[str, str] = {}  # passage id -> text, of every passage in `hits`
+        for rank, (score, pid) in enumerate(scored):
             row = keyword.rows[keyword.position[pid]]
             merged = False
             for h in hits:
@@ -332,15 +337,24 @@ class HybridRetriever:
                     if (max(h.span_end, row.end) - min(h.span_start, row.start)) <= s.max_citation_chars:
                         h.span_start, h.span_end = min(h.span_start, row.start), max(h.span_end, row.end)
                         h.passage_ids.append(pid)
+                        taken[pid] = texts.get(row.doc_id, "")[row.start : row.end]
                     merged = True
                     break
-            if merged:
+            if merged or (len(hits) >= k and rank >= COPY_DEPTH):
+                continue
+            passage = texts.get(row.doc_id, "")[row.start : row.end]
+            original = next((h for h in hits if h.doc_id != row.doc_id
+                             and any(near_duplicate(passage, taken[p]) for p in h.passage_ids)), None)
+            if original is not None:
+                if row.doc_id not in original.copies:
+                    original.copies.append(row.doc_id)
                 continue
             if len(hits) >= k:
                 continue
             if per_doc.get(row.doc_id, 0) >= s.max_hits_per_doc:
                 continue
             per_doc[row.doc_id] = per_doc.get(row.doc_id, 0) + 1
+            taken[pid] = passage
             hits.append(
                 Hit(
                     doc_id=row.doc_id, start=row.start, end=row.end, hit_start=row.start, hit_end=row.end,

@@ -16,7 +16,7 @@ def test_folders_and_files(tmp_path: Path) -> None:
         write(root, name, "正文。")
     for name in [
         "notes.json",
-        "image.png",
+        "image.gif",
         ".hidden.txt",
         ".git/config.txt",
         "sub/.cache/x.txt",

@@ -1,10 +1,11 @@
-"""Builders for the ingest tests: tiny handmade pdf and docx files, a zip bomb."""
+"""Builders for the ingest tests: tiny handmade pdf, docx, OFD and xlsx files, degraded scans, a zip bomb."""
 
 from __future__ import annotations
 
 import io
 import zipfile
 from pathlib import Path
+from typing import Any
 
 
 def make_pdf(pages: list[str | None]) -> bytes:
@@ -69,3 +70,182 @@ def make_zip_bomb(path: Path, megabytes: int = 8) -> Path:
         archive.writestr("[Content_Types].xml", "<Types/>")
         archive.writestr("word/document.xml", b"\0" * (megabytes * 2**20))
     return path
+
+
+# --- scans, photos, OFD and spreadsheets (issue 15) ---
+
+CJK_FONT = Path("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc")
+SCAN_DPI = 150
+A4_PIXELS = (1240, 1754)  # A4 at 150 dpi
+
+
+def render_page(lines: list[str], *, degrade: bool = True, angle: float = 0.8, seed: int = 0,
+                font_px: int = 30) -> Any:
+    """A page of Chinese text as a scanner or a phone would see it: slightly rotated, blurred, noisy.
+
+    Returns a PIL RGB image of an A4 page at 150 dpi (about a 14-point font).
+    """
+    import numpy as np
+    from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+    font = ImageFont.truetype(str(CJK_FONT), font_px)
+    page = Image.new("L", A4_PIXELS, 255)
+    draw = ImageDraw.Draw(page)
+    y = 150
+    for line in lines:
+        draw.text((120, y), line, font=font, fill=20)
+        y += int(font_px * 1.9)
+    if not degrade:
+        return page.convert("RGB")
+    page = page.rotate(angle, resample=Image.Resampling.BICUBIC, fillcolor=255)
+    page = page.filter(ImageFilter.GaussianBlur(0.7))
+    rng = np.random.default_rng(seed)
+    pixels = np.asarray(page, dtype=np.float32) + rng.normal(0, 14, (A4_PIXELS[1], A4_PIXELS[0]))
+    return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)).convert("RGB")
+
+
+def jpeg_roundtrip(image: Any, quality: int = 70) -> Any:
+    """The image as a scanner's JPEG would store it (compression artefacts included)."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=quality)
+    buffer.seek(0)
+    return Image.open(buffer).convert("RGB")
+
+
+def make_scanned_pdf(path: Path, pages: list[Any], text_pages: dict[int, str] | None = None) -> Path:
+    """A PDF of JPEG page images (Pillow writes each RGB page as DCTDecode), no text layer.
+
+    `text_pages` maps a 0-based page index to ASCII text: those pages get a text layer instead of an
+    image (a mixed PDF, such as a typed cover page in front of scanned pages).
+    """
+    from pypdf import PdfReader, PdfWriter
+
+    buffer = io.BytesIO()
+    first, *rest = pages
+    first.save(buffer, "PDF", resolution=SCAN_DPI, save_all=True, append_images=rest, quality=70)
+    if not text_pages:
+        path.write_bytes(buffer.getvalue())
+        return path
+    scans = PdfReader(io.BytesIO(buffer.getvalue()))
+    n = len(pages) + len(text_pages)
+    texts = PdfReader(io.BytesIO(make_pdf([text_pages.get(i) for i in range(n)])))
+    writer = PdfWriter()
+    scan_iter = iter(scans.pages)
+    for i in range(n):
+        writer.add_page(texts.pages[i] if i in text_pages else next(scan_iter))
+    with path.open("wb") as handle:
+        writer.write(handle)
+    return path
+
+
+def make_tiff(path: Path, pages: list[Any]) -> Path:
+    """A multi-page TIFF (one frame per page), as office scanners write them."""
+    first, *rest = pages
+    first.save(path, "TIFF", save_all=True, append_images=rest, compression="tiff_deflate", dpi=(SCAN_DPI, SCAN_DPI))
+    return path
+
+
+def _xml_text(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def make_ofd(path: Path, pages: list[list[str] | bytes], *, title: str = "", author: str = "",
+             date: str = "") -> Path:
+    """A minimal OFD package (GB/T 33190): OFD.xml, Doc_0/Document.xml, one Content.xml per page.
+
+    A page given as lines of text holds one TextObject per line (A4, 5 mm characters); a page given as
+    image bytes (PNG/JPEG) holds only an ImageObject drawing that image over the whole page, like a
+    scanned 公文, with the image registered as a MultiMedia resource in DocumentRes.xml.
+    """
+    ns = 'xmlns:ofd="http://www.ofdspec.org/2016"'
+    info = "".join(
+        f"<ofd:{tag}>{_xml_text(value)}</ofd:{tag}>"
+        for tag, value in (("DocID", "speechqa-test"), ("Title", title), ("Author", author), ("CreationDate", date))
+        if value
+    )
+    ofd_xml = (
+        f'<?xml version="1.0" encoding="UTF-8"?><ofd:OFD {ns} Version="1.0" DocType="OFD"><ofd:DocBody>'
+        f"<ofd:DocInfo>{info}</ofd:DocInfo><ofd:DocRoot>Doc_0/Document.xml</ofd:DocRoot></ofd:DocBody></ofd:OFD>"
+    )
+    page_refs = "".join(
+        f'<ofd:Page ID="{10 + i}" BaseLoc="Pages/Page_{i}/Content.xml"/>' for i in range(len(pages))
+    )
+    media = "".join(
+        f'<ofd:MultiMedia ID="{100 + i}" Type="Image" Format="PNG"><ofd:MediaFile>image_{i}.png</ofd:MediaFile>'
+        f"</ofd:MultiMedia>"
+        for i, page in enumerate(pages)
+        if isinstance(page, bytes)
+    )
+    document_xml = (
+        f'<?xml version="1.0" encoding="UTF-8"?><ofd:Document {ns}><ofd:CommonData><ofd:MaxUnitID>999</ofd:MaxUnitID>'
+        f"<ofd:PageArea><ofd:PhysicalBox>0 0 210 297</ofd:PhysicalBox></ofd:PageArea>"
+        f"<ofd:PublicRes>PublicRes.xml</ofd:PublicRes><ofd:DocumentRes>DocumentRes.xml</ofd:DocumentRes>"
+        f"</ofd:CommonData><ofd:Pages>{page_refs}</ofd:Pages></ofd:Document>"
+    )
+    public_res = (
+        f'<?xml version="1.0" encoding="UTF-8"?><ofd:Res {ns} BaseLoc="Res"><ofd:Fonts>'
+        f'<ofd:Font ID="1" FontName="宋体" FamilyName="宋体"/></ofd:Fonts></ofd:Res>'
+    )
+    document_res = (
+        f'<?xml version="1.0" encoding="UTF-8"?><ofd:Res {ns} BaseLoc="Res"><ofd:MultiMedias>{media}'
+        f"</ofd:MultiMedias></ofd:Res>"
+    )
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("OFD.xml", ofd_xml)
+        archive.writestr("Doc_0/Document.xml", document_xml)
+        archive.writestr("Doc_0/PublicRes.xml", public_res)
+        archive.writestr("Doc_0/DocumentRes.xml", document_res)
+        for i, page in enumerate(pages):
+            if isinstance(page, bytes):
+                archive.writestr(f"Doc_0/Res/image_{i}.png", page)
+                body = (
+                    f'<ofd:ImageObject ID="{200 + i}" ResourceID="{100 + i}" Boundary="0 0 210 297" '
+                    f'CTM="210 0 0 297 0 0"/>'
+                )
+            else:
+                body = "".join(
+                    f'<ofd:TextObject ID="{300 + 50 * i + j}" Font="1" Size="5" Boundary="20 {30 + 9 * j} 170 8">'
+                    f'<ofd:TextCode X="0" Y="5" DeltaX="g {max(len(line) - 1, 0)} 5">{_xml_text(line)}</ofd:TextCode>'
+                    f"</ofd:TextObject>"
+                    for j, line in enumerate(page)
+                )
+            content = (
+                f'<?xml version="1.0" encoding="UTF-8"?><ofd:Page {ns}><ofd:Area><ofd:PhysicalBox>0 0 210 297'
+                f'</ofd:PhysicalBox></ofd:Area><ofd:Content><ofd:Layer ID="{400 + i}">{body}</ofd:Layer>'
+                f"</ofd:Content></ofd:Page>"
+            )
+            archive.writestr(f"Doc_0/Pages/Page_{i}/Content.xml", content)
+    return path
+
+
+def make_xlsx(path: Path, sheets: dict[str, list[list[object]]], title: str = "") -> Path:
+    """An .xlsx workbook, one sheet per entry (the first row of each is its header)."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.remove(book.active)
+    for name, rows in sheets.items():
+        sheet = book.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+    if title:
+        book.properties.title = title
+    book.save(path)
+    return path
+
+
+def char_accuracy(expected: str, recognised: str) -> float:
+    """1 - (character edit distance / expected length), after NFKC and without whitespace."""
+    import unicodedata
+
+    a = "".join(unicodedata.normalize("NFKC", expected).split())
+    b = "".join(unicodedata.normalize("NFKC", recognised).split())
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, start=1):
+        current = [i]
+        for j, cb in enumerate(b, start=1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return 1 - previous[-1] / max(len(a), 1)
