@@ -37,6 +37,7 @@ from bot.pool import QAPool, UnknownCollection
 from bot.qa import QA, clean_question
 from bot.types import Answer
 from core.settings import Settings
+from core.zh import sentence_breaks
 
 log = logging.getLogger("speechqa.api")
 
@@ -192,13 +193,14 @@ class Turn:
                 "question": self.question, "notices": self.notices, "mode": answer.mode}
 
 
-_SENTENCE = re.compile(r"[^。！？!?；;\n]*(?:[。！？!?；;\n]+(?:\[\d+\])*|\Z)")
+_MARKERS = re.compile(r"(?:\[\d+\])+")
 
 
 def sentences(text: str) -> list[str]:
-    """The answer text in pieces for streaming: sentence by sentence, each with the [n] after it (joined,
-    exactly the text)."""
-    return [p for p in _SENTENCE.findall(text) if p]
+    """The answer text in pieces for streaming: sentence by sentence (`core.zh.sentence_breaks`), each with
+    the [n] after it (joined, exactly the text)."""
+    cuts = [0, *sentence_breaks(text, _MARKERS), len(text)]
+    return [text[a:b] for a, b in zip(cuts, cuts[1:], strict=False) if b > a]
 
 
 def usage(prompt_chars: int, text: str) -> dict[str, Any]:
