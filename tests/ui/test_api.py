@@ -291,7 +291,7 @@ def test_keys_come_from_the_environment_list_and_the_keys_file(tmp_path: Path) -
 
 def test_stream_pieces_are_whole_sentences_with_their_markers() -> None:
     text = "甲事项已完成。[1]乙！？[2][3]\n末尾没有句号[4]"
-    assert sentences(text) == ["甲事项已完成。[1]", "乙！？[2][3]", "\n", "末尾没有句号[4]"]
+    assert sentences(text) == ["甲事项已完成。[1]", "乙！？[2][3]", "\n末尾没有句号[4]"]
     assert "".join(sentences(text)) == text
 
 
