@@ -154,6 +154,11 @@ def _flat(text: str) -> str:
     return squash(text)
 
 
+# Candidate texts recur across the parts of a question and across questions: normalise each once.
+_sq = lru_cache(maxsize=1 << 16)(squash)
+_norm = lru_cache(maxsize=1 << 14)(normalize)
+
+
 def matchable(weights: Weights, docs: Sequence[str]) -> list[tuple[str, float]]:
     """The subject terms the cited documents can match at all (a term no cited document holds, even
     loosely, says what is asked, "多大年龄", not what about), without the pieces of a longer term that is
@@ -168,12 +173,12 @@ def matchable(weights: Weights, docs: Sequence[str]) -> list[tuple[str, float]]:
 def _own_heading(text: str, pos: int, title: str) -> str:
     """The heading of the section `pos` is in, "" when that is only the document's title."""
     heading = _heading_before(text, pos)
-    return "" if not squash(heading) or squash(heading) in squash(title) else heading
+    return "" if not _sq(heading) or _sq(heading) in _sq(title) else heading
 
 
 def subject_weights(terms: Sequence[str], idf: Callable[[str], float]) -> list[tuple[str, float]]:
     """The question's subject terms (key terms without the words that only say what kind is asked)."""
-    out = [(squash(t), idf(t)) for t in terms if t not in KIND_WORDS and not _SCOPE.match(t)]
+    out = [(_sq(t), idf(t)) for t in terms if t not in KIND_WORDS and not _SCOPE.match(t)]
     out = [(t, w) for t, w in out if t and w > 0]
     return out
 
@@ -199,7 +204,7 @@ def share(weights: Weights, *texts: str) -> float:
     total = sum(w for _, w in weights)
     if not total:
         return 1.0  # nothing to be about ("会议决定了什么？"): retrieval alone chose the passages
-    hay = "".join(squash(t) for t in texts)
+    hay = "".join(_sq(t) for t in texts)
     return sum(w * _holds(hay, t) for t, w in weights) / total
 
 
@@ -207,7 +212,7 @@ def about_weights(weights: Weights, title: str) -> list[tuple[str, float]]:
     """The subject within one document: the terms its title does not already hold ("2018年政府工作报告给
     财政赤字率定了多少" is about 赤字率 inside that report). None when the title holds every one: then
     every part of the document is about the subject (`share` of no terms is 1)."""
-    flat = squash(title)
+    flat = _sq(title)
     return [(t, w) for t, w in weights if t not in flat]  # none left: the whole document is the subject
 
 
@@ -264,7 +269,7 @@ def _evidence(kind: Kind, text: str, unit: str = "", implied: tuple[str, ...] = 
     pattern = _EVIDENCE.get(kind)
     if pattern is None:
         return 0.0
-    text = normalize(text)  # 個/項, full-width digits: read alike
+    text = _norm(text)  # 個/項, full-width digits: read alike
     hits = [m.group(0) for m in pattern.finditer(text)]
     if kind == "date" and hits and all(_YEAR_ONLY.match(h) or _BARE_YEAR.match(h) for h in hits):
         return 0.5  # a year alone is a weak answer to "哪天/什么时候"
@@ -337,7 +342,7 @@ def _is_heading_or_markup(text: str, start: int, end: int, title: str = "") -> b
         return True  # "三、关于共享单车停放管理"; not "（一）…，由县商务局牵头负责；", an item
     # the document's title repeated as its first line ("……的通知") is not an answer; a label line
     # ("主持人：…", "——2026年1月14日在……会议上") is: it states who, when and where
-    return bool(title) and squash(line) == squash(title)
+    return bool(title) and _sq(line) == _sq(title)
 
 
 def _sentences(text: str, src: Source) -> list[tuple[int, int]]:
@@ -457,7 +462,7 @@ def sentence_candidates(text: str, src: Source, weights: Weights, part: Part, pa
         if a < HEADER_CHARS and titled >= 0.5:
             about_ctx = max(about_ctx, titled)
         ev = _evidence(part.kind, sent, unit, implied)
-        flat = squash(sent)
+        flat = _sq(sent)
         bi = sum(1 for g in bigrams if g in flat) / len(bigrams) if bigrams else 0.0
         inside = 1.0 if a < src.hit_end and b > src.hit_start else 0.0
         score = (about + 0.25 * about_ctx + w_ev * ev + 0.3 * bi + 0.1 * inside + 0.3 * titled) * _prior(src)
@@ -525,7 +530,7 @@ def extract(question: Question, sources: Sequence[Source], texts: dict[str, str]
             bigrams: set[str], limits: Thresholds | None = None) -> Extraction:
     """The answer units for every part of the question, or the reason there are none."""
     lim = limits or Thresholds()
-    named = [squash(p) for p in question.persons]  # a person named is a constraint (`fits`), not the subject
+    named = [_sq(p) for p in question.persons]  # a person named is a constraint (`fits`), not the subject
     weights = [(t, w) for t, w in weights if not any(t in p or p in t for p in named) and t not in _TITLES]
     weights = matchable(weights, [texts.get(d, "") for d in dict.fromkeys(s.doc_id for s in sources)])
     units: list[Unit] = []
@@ -563,7 +568,7 @@ def fits(question: Question, src: Source, text: str, units: Sequence[Unit]) -> b
         return False  # "十六大报告…": an answer from the 十七大 report does not do
     if question.years and src.year not in question.years:
         context = shown + "".join(_heading_before(text, u.start) for u in units)
-        if not any(str(y) in squash(context) for y in question.years):
+        if not any(str(y) in _sq(context) for y in question.years):
             return False
     owner = f"{src.speaker}{src.title}"
     return all(p in owner or p in shown for p in question.persons)
@@ -617,7 +622,7 @@ def _answer_part(question: Question, part: Part, index: int, sources: Sequence[S
         if any(u.doc_id == o.units[0].doc_id and u.start < o.units[0].end and u.end > o.units[0].start
                for o in chosen):
             continue
-        if squash(u.text) in {squash(o.units[0].text) for o in chosen}:
+        if _sq(u.text) in {_sq(o.units[0].text) for o in chosen}:
             continue
         chosen.append(c)
     chosen.sort(key=lambda c: (c.units[0].n, c.units[0].start))
