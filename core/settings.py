@@ -31,6 +31,15 @@ def _toml_path() -> Path | None:
     return local if local.is_file() else None
 
 
+def _text_list(value: object, separators: str) -> object:
+    """An environment variable's text as a list: parts split at `separators` (a regex), or a JSON list."""
+    if not isinstance(value, str):
+        return value
+    if value.strip().startswith("["):
+        return json.loads(value)
+    return [part.strip() for part in re.split(separators, value) if part.strip()]
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SPEECHQA_", extra="ignore")
 
@@ -116,21 +125,13 @@ class Settings(BaseSettings):
     @classmethod
     def _split_paths(cls, value: object) -> object:
         """A list from the environment's text: "/a,/b", "/a:/b" (os.pathsep) or a JSON list."""
-        if isinstance(value, str):
-            if value.strip().startswith("["):
-                return json.loads(value)
-            return [part.strip() for part in re.split(f"[,{re.escape(os.pathsep)}]", value) if part.strip()]
-        return value
+        return _text_list(value, f"[,{re.escape(os.pathsep)}]")
 
     @field_validator("api_keys", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:
         """A list from the environment's text: "key1,key2" (spaces around keys ignored) or a JSON list."""
-        if isinstance(value, str):
-            if value.strip().startswith("["):
-                return json.loads(value)
-            return [part.strip() for part in value.split(",") if part.strip()]
-        return value
+        return _text_list(value, ",")
 
     @property
     def uploads(self) -> Path:

@@ -33,6 +33,7 @@ def test_eight_users_while_the_archive_is_reindexed(tmp_path: Path) -> None:
     settings = Settings(db=tmp_path / "db")
     qa = QA(settings)
     assert not qa.archive.index_paths([folder]).failed
+    before = {d["doc_id"]: qa.get_document(str(d["doc_id"])).text for d in qa.list_documents()}  # type: ignore[union-attr]
     reindex_errors: list[BaseException] = []
 
     def admin() -> None:
@@ -53,11 +54,13 @@ def test_eight_users_while_the_archive_is_reindexed(tmp_path: Path) -> None:
     assert not reindex_errors
     assert result.errors == [], result.errors[:3]
     assert result.requests >= 8
-    # every cited passage is exactly what the catalog holds now or held before: never half a document
+    # every cited passage is exactly the text of its document, as the catalog holds it now or held it before
+    # the re-index, at the offsets the citation gives: never a mix of two versions, never a removed document
     for ans in result.answers:
         for c in ans["citations"]:  # type: ignore[union-attr]
             doc = qa.get_document(c["doc_id"])
-            assert doc is not None, c["doc_id"]
-            assert c["text"].strip()
+            versions = [t for t in (before.get(c["doc_id"]), doc.text if doc else None) if t is not None]
+            assert versions, c["doc_id"]
+            assert c["text"].strip() and any(t[c["start"] : c["end"]] == c["text"] for t in versions), c
     final = qa.ask("青川市年内新建多少个口袋公园？")
     assert not final.refused and final.citations[0].doc_id == "口袋公园.txt"
