@@ -20,6 +20,7 @@ about the subject, that part is unanswered; when every part is, the question is 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -65,7 +66,7 @@ _EVIDENCE: dict[Kind, re.Pattern[str]] = {
     "number": _FIGURE, "date": _DATE, "who": _WHO, "where": _WHERE, "why": _WHY, "decision": _DECISION,
 }
 NEEDS_EVIDENCE: frozenset[Kind] = frozenset({"number", "date", "who", "where", "why"})
-SOFT_EVIDENCE: frozenset[Kind] = frozenset({"why"})
+SOFT_EVIDENCE: frozenset[Kind] = frozenset({"why", "where"})  # preferred, not required: "到哪里" may be a bare name
 _NUMBERED_HEADING = re.compile(r"^\s*(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[）)]|第[一二三四五六七八九十百]+[章节部分篇])")
 _INLINE_LIST = re.compile(r"、|和|及|以及|”“|”、“")  # "A、B和C", "“A”“B”"
 _MARKUP = re.compile(r"^\s*(?:#{1,6}\s|[-*+]\s|\||<)")
@@ -77,6 +78,7 @@ _EVIDENCE_WEIGHT = {True: 0.8, False: 0.35}  # kinds that need their thing (a fi
 _ASKS_TARGET = re.compile(r"目标|预期|计划|拟|安排|力争|要求")
 _TARGET = re.compile(r"以上|左右|以内|以下|力争|预期|目标|计划|拟|确保|将|要")
 HEADER_CHARS = 400  # the first characters of a document: its title block
+PARAGRAPH_CONTEXT = 200  # characters of the unit's own paragraph before it read as its context
 MAX_SENTENCE = 160  # characters of one answer sentence at most (longer ones are cut to their clauses)
 MAX_ITEM = 150  # characters of one list item shown at most (to its first sentence end)
 MAX_ITEMS = 20
@@ -458,7 +460,8 @@ def sentence_candidates(text: str, src: Source, weights: Weights, part: Part, pa
         sent = text[a:b]
         about = share(weights, sent)
         # the header lines of a document ("——2026年1月14日在……会议上", "主持人：…") are about the document
-        about_ctx = share(weights, heading, ctx, sent)
+        para = text[max(text.rfind("\n", 0, a) + 1, a - PARAGRAPH_CONTEXT) : a]  # the paragraph before it
+        about_ctx = share(weights, heading, ctx, para, sent)
         if a < HEADER_CHARS and titled >= 0.5:
             about_ctx = max(about_ctx, titled)
         ev = _evidence(part.kind, sent, unit, implied)
@@ -508,6 +511,9 @@ class Thresholds:
     about_list: float = 0.45
     max_sentences: int = 2
     strict_unit: bool = True  # "多少条" is answered only by a figure in 条 (or a unit that counts the same)
+    list_margin: float = 0.3  # a list question gets a sentence instead of a list only if it is this much more about it
+    top_about: float = 0.5  # the share that will do in the `top_n` first-ranked passages when nothing else does
+    top_n: int = 2
 
 
 def merge_units(units: list[Unit], new: Sequence[Unit]) -> None:
@@ -540,6 +546,11 @@ def extract(question: Question, sources: Sequence[Source], texts: dict[str, str]
         if units and part.kind in NEEDS_EVIDENCE and any(_evidence(part.kind, u.text) >= 1.0 for u in units):
             continue  # "提出了哪些要求？由谁负责？": the items shown already say who
         got = _answer_part(question, part, i, sources, texts, weights, bigrams, lim)
+        if not got and lim.top_about < lim.about:
+            # a paraphrase shares few words with its answer: in the passages retrieval ranked first, less will do
+            top = [s for s in sources if s.n <= lim.top_n]
+            loose = dataclasses.replace(lim, about=lim.top_about, about_list=min(lim.about_list, lim.top_about))
+            got = _answer_part(question, part, i, top, texts, weights, bigrams, loose)
         if got:
             merge_units(units, got)
         else:
@@ -563,8 +574,8 @@ def fits(question: Question, src: Source, text: str, units: Sequence[Unit]) -> b
     shown = "".join(u.text for u in units)
     if question.doc_years and src.year not in question.doc_years:
         return False
-    if question.named and not all(satisfies(sp, shown, f"{src.title} {src.meeting}", src.year)
-                                  for sp in question.named):
+    head = f"{src.title} {src.meeting} {text[:HEADER_CHARS]}"  # the title block names the meeting
+    if question.named and not all(satisfies(sp, shown, head, src.year) for sp in question.named):
         return False  # "十六大报告…": an answer from the 十七大 report does not do
     if question.years and src.year not in question.years:
         context = shown + "".join(_heading_before(text, u.start) for u in units)
@@ -590,7 +601,7 @@ def _answer_part(question: Question, part: Part, index: int, sources: Sequence[S
         lists = [c for c in lists if c.subject >= lim.about_list and c.units and ok(c)]
         if lists:
             best_list = max(lists, key=lambda c: c.score)
-            if part.kind != "decision" or question.item is not None:
+            if question.item is not None:
                 return best_list.units
     sents = [c for s in sources for c in sentence_candidates(texts.get(s.doc_id, ""), s, weights, part, index,
                                                              bigrams)]
@@ -607,8 +618,9 @@ def _answer_part(question: Question, part: Part, index: int, sources: Sequence[S
     sents = [c for c in sents if c.subject >= lim.about and ok(c)]
     if part.kind == "list":  # no list found: a sentence that lists things inline ("A、B和C") still answers
         sents = [c for c in sents if _INLINE_LIST.search(c.units[0].text) or question.item is not None]
-    if best_list is not None and (not sents or best_list.lead_subject >= max(c.subject for c in sents) - 0.1):
-        return best_list.units  # decisions introduced as a list about the subject; else the sentence that says it
+    margin = 0.1 if part.kind == "decision" else lim.list_margin
+    if best_list is not None and (not sents or best_list.lead_subject >= max(c.subject for c in sents) - margin):
+        return best_list.units  # a list introduced as about the subject; else the sentence that says it
     if not sents:
         return []
     sents.sort(key=lambda c: -c.score)

@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 from bot import chain
-from bot.answer import Extraction, Source, extract, subject_weights
+from bot.answer import Extraction, Source, Thresholds, extract, subject_weights
 from bot.question import analyse_question, places_in
 from bot.refusal import coverage, satisfies, specifics
 from bot.rewrite import History, rewrite_question
@@ -117,8 +117,10 @@ class QA:
         sources = [Source(c.n, c.doc_id, c.start, c.end, c.hit_start, c.hit_end, c.title, c.speaker,
                           document_year(c.date, c.title), c.meeting) for c in citations]
         weights = subject_weights(key_terms(tokenize(question), keyword.df), keyword.idf)  # not the aliases
+        s = self.settings
+        limits = Thresholds(about=s.answer_about, about_list=s.answer_about_list, top_about=s.answer_top_about)
         return extract(analyse_question(question, retrieval.info.named_years), sources, self.retriever.texts(),
-                       weights, question_bigrams(question))
+                       weights, question_bigrams(question), limits)
 
     def ask(self, question: str, k: int | None = None, where: dict[str, str] | None = None,
             mode: Mode = "hybrid", *, generate: bool = True) -> Answer:
