@@ -44,10 +44,10 @@ _FIGURE = re.compile(
     r"|百分之[零一二三四五六七八九十点]+|[一二三四五六七八九十]+成"
 )
 _YEAR_ONLY = re.compile(r"^[0-9０-９]{4}\s*年")
-_BARE_YEAR = re.compile(r"^[一二三四五六七八九〇○零]{4}年")
+_BARE_YEAR = re.compile(r"^[一二三四五六七八九〇○零0]{4}年")
 _DATE = re.compile(
     r"[0-9０-９]{1,2}月[0-9０-９]{1,2}[日号]|[0-9０-９一二三四五六七八九十]{1,3}月(?:底|中旬|上旬|下旬|前|份|末)?"
-    r"|(?:19|20)[0-9]{2}年(?:底|末|初|内|前)?|[一二三四五六七八九〇○零]{4}年|年底|年内|月底|前完成|之前|日前|以前|当天|当日"
+    r"|(?:19|20)[0-9]{2}年(?:底|末|初|内|前)?|[一二三四五六七八九〇○零0]{4}年|年底|年内|月底|前完成|之前|日前|以前|当天|当日"
     r"|上午|下午|[0-9０-９]{1,2}日"
 )
 _WHO = re.compile(r"由[^，。；]{1,24}?(?:牵头|负责|承担|组织|实施|会同|主持|落实)|牵头|负责|主持|承担|分管|会同")
@@ -230,8 +230,10 @@ _IMPLIED_UNITS: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
     (re.compile(r"人数|人口|就业|职工|学生|干部|人次"), ("人", "名", "位")),
     (re.compile(r"面积"), ("平方米", "公顷", "亩", "平方公里")),
     (re.compile(r"里程|长度"), ("公里", "千米", "米")),
-    (re.compile(r"增长多少|增速|增幅|比重|比例|占比|百分之|多少个百分点"), ("%", "倍", "成", "百分点")),
+    (re.compile(r"比重|比例|占比|百分之|多少个百分点"), ("%", "倍", "成", "百分点")),
 ]
+_RATE = ("%", "％", "倍", "成", "百分点")
+_ASKS_RATE = re.compile(r"增长|增速|增幅|下降|降低|提高.{0,4}(?:多少|几)")
 _UNIT_ALIASES = {"人": _PEOPLE, "名": _PEOPLE, "位": _PEOPLE, "公": ("公里", "千米", "公顷"), "千": ("千米", "公里")}
 _ROLE = re.compile(r"联系人|主持人|负责人|记录人|讲话人|报告人|召集人|签发人|分管")
 
@@ -258,7 +260,10 @@ def _asked_role(part: Part) -> str:
 
 
 def implied_units(question: str) -> tuple[str, ...]:
-    """The units a "how many" implies by what it counts: "总投资是多少" wants 元, "遇难人数" 人."""
+    """The units a "how many" implies by what it counts: "总投资是多少" wants 元, "遇难人数" 人; a growth asked
+    of any amount ("生产总值增长目标是多少") wants a rate."""
+    if _ASKS_RATE.search(question):
+        return _RATE
     out: list[str] = []
     for pattern, units in _IMPLIED_UNITS:
         if pattern.search(question):
@@ -582,7 +587,10 @@ def fits(question: Question, src: Source, text: str, units: Sequence[Unit]) -> b
         if not any(str(y) in _sq(context) for y in question.years):
             return False
     owner = f"{src.speaker}{src.title}"
-    return all(p in owner or p in shown for p in question.persons)
+    if not all(p in owner or p in shown for p in question.persons):
+        return False
+    # a place the question names: the answer's document is about it (its title or head), or the answer says it
+    return all(_sq(p) in _sq(f"{head}{shown}") for p in question.places)
 
 
 def _answer_part(question: Question, part: Part, index: int, sources: Sequence[Source], texts: dict[str, str],

@@ -99,8 +99,10 @@ class QA:
             ):
                 return REFUSAL_NAMED.format(what="、".join(sp.label for sp in specs))
         places = places_in(retrieval.info.text)
-        if places:
-            views = [squash(f"{head}{h.text}") for h, head in zip(top, headings, strict=True)]
+        if places:  # any cited source will do: a province's report often ranks below the national one
+            every = [known.get(h.doc_id) for h in retrieval.hits]
+            views = [squash(f"{r.title} {r.meeting}{h.text}" if r else h.text) for h, r in zip(retrieval.hits, every,
+                                                                                            strict=True)]
             missing = [p for p in places if not any(squash(p) in v for v in views)]
             if missing:
                 return REFUSAL_NAMED.format(what="、".join(missing))
