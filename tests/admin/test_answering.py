@@ -116,7 +116,7 @@ class _Recorder:
 @pytest.fixture
 def pooled(tmp_path: Path) -> tuple[Admin, QAPool, Settings]:
     """An admin over a pool of two collections, each holding one speech, embedded by a hashing embedder."""
-    from tests.bot.test_chain import SPEECH
+    from tests.support.fakes import SPEECH
 
     settings = admin_settings(tmp_path)
     src = write(tmp_path / "src", "speech.txt", SPEECH)
@@ -210,7 +210,7 @@ def test_connection_test_reports_in_chinese_and_saves_nothing(pooled: tuple[Admi
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-    from tests.bot.test_chain import _Slow
+    from tests.support.fakes import SlowChat
 
     admin, pool, _ = pooled
     token, _ = admin.login(PASSWORD)
@@ -230,7 +230,7 @@ def test_connection_test_reports_in_chinese_and_saves_nothing(pooled: tuple[Admi
     assert ok.ok and "测试成功" in ok.message
     assert fake.seen[-1].llm_timeout_s == 20.0  # a short limit, whatever the answering limit is
 
-    monkeypatch.setattr(llm, "build_chat_model", _Recorder(_Slow(delay=3.0)))
+    monkeypatch.setattr(llm, "build_chat_model", _Recorder(SlowChat(delay=3.0)))
     t0 = time.perf_counter()
     slow = admin.test_answer_settings(token, "openai", UNREACHABLE, "qwen", "", 1)
     assert not slow.ok and "模型在 1 秒内没有回复" in slow.message

@@ -16,7 +16,7 @@ from langchain_core.messages import BaseMessage
 
 from bot import llm, verify
 from speechqa.evaluate import run_eval
-from tests.bot.test_chain import SPEECH, HashEmbedder
+from tests.support.fakes import SPEECH, HashEmbedder
 
 GOOD = "会议决定，5月的工作重点是集中力量解决停车和共享单车乱停乱放问题[1]。"
 INVENTED = "会议决定，5月的工作重点是在6月底前完成80%的整治任务[1]。"  # 6月 and 80% are in no passage

@@ -56,7 +56,7 @@ def touched_admin(tmp_path: Path, password: str = PASSWORD, **kw: Any) -> tuple[
 
 def hashed_pool(settings: Settings) -> QAPool:
     """A pool whose archives (real Chroma, real catalog) embed with the hashing stand-in: no model needed."""
-    from tests.bot.test_chain import HashEmbedder
+    from tests.support.fakes import HashEmbedder
     from vectorstore.archive import Archive
 
     def make(name: str) -> QA:
