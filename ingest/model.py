@@ -28,6 +28,14 @@ class Document:
     def source(self) -> str:
         return self.doc_id
 
+    def pages(self) -> list[tuple[int, str]]:
+        """(1-based page number, that page's text) for a paged document (pdf, ofd, images); one (0, text)
+        when the format has no pages."""
+        if not self.page_starts:
+            return [(0, self.text)]
+        ends = [*self.page_starts[1:], len(self.text)]
+        return [(i, self.text[a:b]) for i, (a, b) in enumerate(zip(self.page_starts, ends, strict=True), start=1)]
+
 
 @dataclass
 class Passage:

@@ -106,7 +106,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         return 0
     print(ans.answer)
     for c in ans.citations:
-        meta = " · ".join(x for x in (c.date, c.speaker) if x)
+        meta = " · ".join(x for x in (c.date, c.speaker, f"第{c.page}页" if c.page else "") if x)
         print(f"\n[{c.n}] {c.title}（{c.source}{'，' + meta if meta else ''}）\n{ans.quoted(c)}")
     return 0
 
@@ -177,7 +177,10 @@ def cmd_docs(args: argparse.Namespace) -> int:
             print(f"没有这个文档：{args.source}", file=sys.stderr)
             return 1
         print(f"{doc.title}\n日期：{doc.date or '-'}  讲话人：{doc.speaker or '-'}  来源：{doc.url or doc.doc_id}\n")
-        print(doc.text)
+        for page, text in doc.pages():
+            if page:
+                print(f"—— 第{page}页 ——")
+            print(text)
         return 0
     failed = 0
     for source in args.sources:

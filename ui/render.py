@@ -89,7 +89,7 @@ def render_citation(c: Citation) -> str:
     if c.section:
         meta.append(f"{META_SECTION}：{esc(c.section)}")
     if c.page:
-        meta.append(f"{META_PAGE}：{c.page}")
+        meta.append(META_PAGE.format(n=c.page))
     title = esc(c.title or c.source)
     copies = f'<div class="sq-cite-copies">{META_COPIES}：{esc("、".join(c.copies))}</div>' if c.copies else ""
     return (

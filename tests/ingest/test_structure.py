@@ -83,3 +83,4 @@ def test_invariants_are_checked() -> None:
         Enumeration("paren", (Item(0, 3, 1, 1, "（一）"),), 0, 0)
     with pytest.raises(ValueError):
         Enumeration("paren", (Item(0, 3, 1, 1, "（一）"), Item(4, 6, 5, 3, "（三）")), 0, 0)
+

@@ -114,3 +114,12 @@ def test_streaming_and_stopped_drafts_escape_and_mark_the_draft_unchecked() -> N
     assert "已停止生成。" in nothing and "未核对" not in nothing and "<del>" not in nothing
     assert render.render_user(NASTY).count("&lt;script&gt;") == 1
     _no_live_markup(render.render_refused(NASTY) + render.render_status(NASTY, ok=False))
+
+
+def test_a_citation_from_a_paged_source_says_its_page() -> None:
+    from bot.types import Citation
+    from ui.render import render_citation
+
+    c = Citation(1, "scan.pdf", "scan.pdf", "通报", "", "", "正文", 0, 2, 1.0, page=3)
+    assert "第3页" in render_citation(c)
+    assert "页" not in render_citation(Citation(1, "a.txt", "a.txt", "通报", "", "", "正文", 0, 2, 1.0))
