@@ -153,6 +153,7 @@ def _heading_before(text: str, pos: int) -> str:
 
 @lru_cache(maxsize=64)
 def _flat(text: str) -> str:
+    """A whole cited document, squashed: few and large, so a small cache of their own (not `_sq`'s)."""
     return squash(text)
 
 

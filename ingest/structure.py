@@ -16,7 +16,7 @@ Contract:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from core.zh import SENTENCE_ENDS, cn_number
 
@@ -60,7 +60,6 @@ class Enumeration:
     lead_start: int  # the sentence that introduces the items; lead_start == lead_end when none
     lead_end: int
     inline: bool = False
-    children: list[Enumeration] = field(default_factory=list, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         if len(self.items) < 2:
@@ -231,7 +230,3 @@ def enumerations(text: str) -> list[Enumeration]:
     found.sort(key=lambda e: (e.start, -e.end))
     return found
 
-
-def enumeration_at(enums: list[Enumeration], start: int, end: int) -> list[Enumeration]:
-    """The enumerations that overlap [start, end) (a retrieved passage), innermost last."""
-    return [e for e in enums if e.start < end and e.end > start]

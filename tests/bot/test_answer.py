@@ -145,3 +145,19 @@ def test_the_year_of_a_named_report_must_be_the_documents_year() -> None:
     # the 2026 report reviews 2025: it answers "2025年…增长多少" but not "2025年政府工作报告定的目标"
     assert "６％" in ask("2025年全县地区生产总值增长多少？", ("report.md",)).text
     assert not ask("2025年政府工作报告定的地区生产总值增长目标是多少？", ("report.md",)).answered
+
+
+def test_a_paraphrase_is_answered_from_the_first_ranked_passage_only() -> None:
+    from bot.answer import Thresholds
+
+    # holds few of the words of "完成全县河道清淤４０公里" that the minutes use: below the share a sentence needs
+    question = "农贸市场改造和长效保洁涉及的河道清淤多少公里？"
+    src = [Source(1, "minutes.txt", 0, len(MINUTES), 0, len(MINUTES), TITLES["minutes.txt"], "", 2025)]
+    weights = subject_weights(key_terms(tokenize(question)), lambda t: 1.0)
+    q = analyse_question(question)
+    strict = extract(q, src, DOCS, weights, question_bigrams(question), Thresholds(top_about=0.5))
+    loose = extract(q, src, DOCS, weights, question_bigrams(question), Thresholds(top_about=0.2))
+    assert not strict.answered
+    assert "４０公里" in loose.text
+    later = [Source(3, s.doc_id, s.start, s.end, s.hit_start, s.hit_end, s.title, s.speaker, s.year) for s in src]
+    assert not extract(q, later, DOCS, weights, question_bigrams(question), Thresholds(top_about=0.2)).answered
