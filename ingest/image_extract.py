@@ -67,7 +67,8 @@ def read_image(data: bytes, ocr: OcrOptions | None = None) -> RawDoc:
         raise IngestError(f"图片共有 {frames} 页，超过 {MAX_FRAMES} 页的上限，未读取。")
     if not ocr.enabled:
         raise IngestError(OCR_OFF_MESSAGE)
-    pages = recognise_pages([_frame(data, i) for i in range(frames)], ocr)
+    scans = recognise_pages([_frame(data, i) for i in range(frames)], ocr)
+    pages = [scan.text for scan in scans]
     if not any(p.strip() for p in pages):
         raise IngestError(NOTHING_RECOGNISED_MESSAGE)
-    return RawDoc(pages=pages, reflow=True)
+    return RawDoc(pages=pages, reflow=True, scans=dict(enumerate(scans)))

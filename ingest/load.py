@@ -15,6 +15,7 @@ from ingest.metadata import HEADER_LINES, extract_metadata
 from ingest.model import Document, IngestError
 from ingest.ocr import OcrOptions
 from ingest.raw import RawDoc
+from ingest.scan_layout import scan_pages
 
 DEFAULT_MAX_BYTES = 250 * 2**20
 PAGED_FORMATS = ("pdf", "ofd", "image")  # passages of these keep the page they start on
@@ -83,6 +84,7 @@ def _load(path: Path, doc_id: str, max_bytes: int, ocr: OcrOptions) -> Document:
         raw.hints,
         raw.fallback_title or Path(doc_id).stem,
     )
+    paged = fmt in PAGED_FORMATS
     return Document(
         doc_id=doc_id,
         text=cleaned.text,
@@ -93,7 +95,8 @@ def _load(path: Path, doc_id: str, max_bytes: int, ocr: OcrOptions) -> Document:
         meeting=meta.meeting,
         format=fmt,
         sha256=hashlib.sha256(data).hexdigest(),
-        page_starts=cleaned.page_starts if fmt in PAGED_FORMATS else [],
+        page_starts=cleaned.page_starts if paged else [],
+        scans=scan_pages(cleaned.text, cleaned.page_starts, raw.scans) if paged else [],
     )
 
 

@@ -2,7 +2,8 @@
 
 A page image's result is stored as JSON under `cache_dir`, keyed by the sha256 of its pixels and the
 engine's name, so re-reading an unchanged scan (another path, another archive, new passage settings)
-recognises nothing again.
+recognises nothing again. Beside it the page image itself is kept (`<key>.jpg`, the pixels the boxes are
+measured on), for the viewer to show the scanned page with its cited lines boxed.
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 import threading
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +27,8 @@ if TYPE_CHECKING:
 ENGINES = ("rapidocr", "off")
 ENGINE_KEY = "rapidocr-3.10.0-ppocrv6-small"  # part of the cache key: another engine or model reads afresh
 MIN_SCORE = 0.5  # lines recognised with less confidence are noise (specks, stamps, ruling)
+IMAGE_QUALITY = 80  # JPEG quality of a stored page image (scans are photographs: PNG would be 5x larger)
+_KEY = re.compile(r"[0-9a-f]{64}")
 NOT_INSTALLED_MESSAGE = "文字识别（OCR）组件未安装，无法识别扫描件或图片。请运行 bash scripts/setup.sh 安装后再导入。"
 
 
@@ -40,13 +44,16 @@ class OcrPage:
     width: int
     height: int
     lines: list[OcrLine] = field(default_factory=list)
+    image: str = ""  # the page image's key (`image_key`): its stored file is `page_image_path(cache_dir, image)`
 
     @property
     def text(self) -> str:
         return "\n".join(line.text for line in self.lines)
 
 
-PageFn = Callable[[int, int], None]  # (pages recognised so far, pages to recognise in this file)
+# (pages recognised so far, pages to recognise in this file): called with 0 before the first page, then after
+# each page, so "done + 1" is the page being recognised while done < total
+PageFn = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -117,41 +124,79 @@ def _read_cache(path: Path) -> OcrPage | None:
         return None
 
 
-def _write_cache(path: Path, page: OcrPage) -> None:
-    """Atomically (a half-written entry is never read); a cache that cannot be written is only slower."""
+def _write_atomically(path: Path, write: Callable[[Any], None], mode: str = "w") -> None:
+    """A half-written file is never read; one that cannot be written only costs time (or the page image)."""
+    tmp = ""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(asdict(page), handle, ensure_ascii=False)
+        with os.fdopen(fd, mode, **({"encoding": "utf-8"} if "b" not in mode else {})) as handle:
+            write(handle)
         os.replace(tmp, path)
     except OSError:
-        pass
+        if tmp:
+            Path(tmp).unlink(missing_ok=True)
+
+
+def _write_cache(path: Path, page: OcrPage) -> None:
+    data = asdict(page)
+    data.pop("image")  # the key is the entry's name
+    _write_atomically(path, lambda handle: json.dump(data, handle, ensure_ascii=False))
+
+
+def page_image_path(cache_dir: Path, key: str) -> Path | None:
+    """Where the page image with this key is stored; None for anything but a key (no path can be made of it)."""
+    if not isinstance(key, str) or not _KEY.fullmatch(key):
+        return None
+    return cache_dir / key[:2] / f"{key}.jpg"
+
+
+def _store_image(cache_dir: Path, key: str, image: Image) -> None:
+    path = page_image_path(cache_dir, key)
+    if path is None or path.is_file():
+        return
+    _write_atomically(path, lambda handle: image.convert("RGB").save(handle, "JPEG", quality=IMAGE_QUALITY), "wb")
+
+
+def read_page_image(cache_dir: Path, key: str) -> bytes | None:
+    """The stored JPEG of a page image, or None (no such key, not stored, unreadable)."""
+    path = page_image_path(cache_dir, key)
+    if path is None:
+        return None
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
 
 
 def recognise(image: Image, options: OcrOptions) -> OcrPage:
-    """The text lines of one page image, from the cache when this image was read before."""
+    """The text lines of one page image, from the cache when this image was read before. With a cache, the
+    image is stored beside its result (once)."""
     if not options.enabled:
         return OcrPage(image.width, image.height)
-    path = _cache_path(options.cache_dir, image_key(image)) if options.cache_dir is not None else None
-    if path is not None:
-        cached = _read_cache(path)
-        if cached is not None:
-            return cached
-    page = _recognise(image)
-    if path is not None:
-        _write_cache(path, page)
-    return page
+    key = image_key(image)
+    cache = options.cache_dir
+    page = _read_cache(_cache_path(cache, key)) if cache is not None else None
+    if page is None:
+        page = _recognise(image)
+        if cache is not None:
+            _write_cache(_cache_path(cache, key), page)
+    if cache is not None:
+        _store_image(cache, key, image)
+    return replace(page, image=key)
 
 
-def recognise_pages(images: list[Callable[[], Image]], options: OcrOptions) -> list[str]:
-    """The text of each page image (rendered on demand, one at a time), reporting each page done."""
-    texts: list[str] = []
-    for done, render in enumerate(images, start=1):
-        texts.append(recognise(render(), options).text)
+def recognise_pages(images: list[Callable[[], Image]], options: OcrOptions) -> list[OcrPage]:
+    """The lines of each page image (rendered on demand, one at a time), reporting the pages done: 0 before
+    the first, then after each."""
+    pages: list[OcrPage] = []
+    for done, render in enumerate(images):
         if options.on_page is not None:
             options.on_page(done, len(images))
-    return texts
+        pages.append(recognise(render(), options))
+    if options.on_page is not None and images:
+        options.on_page(len(images), len(images))
+    return pages
 
 
 def cached_pages(cache_dir: Path) -> int:

@@ -13,7 +13,7 @@ from ingest.dates import parse_date
 from ingest.guards import check_zip
 from ingest.metadata import Metadata
 from ingest.model import IngestError
-from ingest.ocr import OcrOptions, recognise_pages
+from ingest.ocr import OcrOptions, OcrPage, recognise_pages
 from ingest.raw import RawDoc
 
 if TYPE_CHECKING:
@@ -120,14 +120,16 @@ def read_ofd(data: bytes, ocr: OcrOptions | None = None) -> RawDoc:
     if not pages:
         raise IngestError(CORRUPT_MESSAGE)
     empty = [i for i, text in enumerate(pages) if not text.strip()]
+    scans: dict[int, OcrPage] = {}
     if empty and ocr.enabled:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             media = _media_files(archive)
             drawn = {i: _page_images(archive, locations[i], media) for i in empty}
             scanned = [i for i in empty if drawn[i]]
-            texts = recognise_pages([_image_renderer(archive, drawn[i]) for i in scanned], ocr)
-        for i, text in zip(scanned, texts, strict=True):
-            pages[i] = text
+            scans = dict(zip(scanned, recognise_pages([_image_renderer(archive, drawn[i]) for i in scanned], ocr),
+                             strict=True))
+        for i, scan in scans.items():
+            pages[i] = scan.text
     if not any(p.strip() for p in pages):
         if not ocr.enabled:
             raise IngestError(NO_TEXT_MESSAGE)
@@ -137,4 +139,4 @@ def read_ofd(data: bytes, ocr: OcrOptions | None = None) -> RawDoc:
         speaker=(info.author or "").strip(),
         date=parse_date(info.creation_date or ""),
     )
-    return RawDoc(pages=pages, hints=hints, reflow=True)
+    return RawDoc(pages=pages, hints=hints, reflow=True, scans=scans)

@@ -7,7 +7,7 @@ import logging
 
 from ingest.metadata import Metadata
 from ingest.model import IngestError
-from ingest.ocr import OcrOptions, recognise_pages
+from ingest.ocr import OcrOptions, OcrPage, recognise_pages
 from ingest.raw import RawDoc
 
 CORRUPT_MESSAGE = "PDF 文件已损坏或不是有效的 PDF 格式，无法读取。"
@@ -17,13 +17,13 @@ RENDER_DPI = 150
 ENCRYPTED_MESSAGE = "PDF 文件已加密（需要密码），无法读取。请先解除密码保护。"
 
 
-def _ocr_empty_pages(data: bytes, pages: list[str], ocr: OcrOptions) -> list[str]:
-    """Fill the pages whose text layer is empty with the text recognised on their rendered image."""
+def _ocr_empty_pages(data: bytes, pages: list[str], ocr: OcrOptions) -> dict[int, OcrPage]:
+    """What OCR reads on the rendered image of each page whose text layer is empty, by page index."""
     import pypdfium2 as pdfium
 
     empty = [i for i, text in enumerate(pages) if not text.strip()]
     if not empty or not ocr.enabled:
-        return pages
+        return {}
     try:
         pdf = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
@@ -35,13 +35,10 @@ def _ocr_empty_pages(data: bytes, pages: list[str], ocr: OcrOptions) -> list[str
         def renderer(i: int):  # noqa: ANN202 - a PIL image; PIL is imported lazily
             return lambda: pdf[i].render(scale=RENDER_DPI / 72).to_pil()
 
-        texts = recognise_pages([renderer(i) for i in empty], ocr)
+        scans = recognise_pages([renderer(i) for i in empty], ocr)
     finally:
         pdf.close()
-    filled = list(pages)
-    for i, text in zip(empty, texts, strict=True):
-        filled[i] = text
-    return filled
+    return dict(zip(empty, scans, strict=True))
 
 
 def read_pdf(data: bytes, ocr: OcrOptions | None = None) -> RawDoc:
@@ -76,7 +73,8 @@ def read_pdf(data: bytes, ocr: OcrOptions | None = None) -> RawDoc:
     ocr = ocr or OcrOptions()
     if not any(p.strip() for p in pages) and not ocr.enabled:
         raise IngestError(NO_TEXT_MESSAGE)
-    pages = _ocr_empty_pages(data, pages, ocr)
+    scans = _ocr_empty_pages(data, pages, ocr)
+    pages = [scans[i].text if i in scans else text for i, text in enumerate(pages)]
     if not any(p.strip() for p in pages):
         raise IngestError(NOTHING_RECOGNISED_MESSAGE)
-    return RawDoc(pages=pages, hints=Metadata(), fallback_title=title, reflow=True)
+    return RawDoc(pages=pages, hints=Metadata(), fallback_title=title, reflow=True, scans=scans)

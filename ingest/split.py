@@ -142,17 +142,27 @@ def split_text(text: str, size: int = 250, overlap: int = 50) -> list[tuple[int,
     return spans
 
 
+def _spans(doc: Document, size: int, overlap: int) -> list[tuple[int, int]]:
+    """The passages' spans: over the whole text, or page by page for a paged document."""
+    if not doc.page_starts:
+        return split_text(doc.text, size, overlap)
+    ends = [*doc.page_starts[1:], len(doc.text)]
+    return [(a + start, a + end) for a, b in zip(doc.page_starts, ends, strict=True)
+            for start, end in split_text(doc.text[a:b], size, overlap)]
+
+
 def split_document(doc: Document, size: int = 250, overlap: int = 50) -> list[Passage]:
     """Passages of about `size` characters (at most 2 * size) sharing about `overlap` characters.
 
     `Passage.text == doc.text[start:end]` always; together the passages cover every non-whitespace
     character; none starts or ends with whitespace. `section` is the nearest heading above the
-    passage or within its first third; `page` the 1-based pdf page of the start (0 without pages).
+    passage or within its first third; `page` the 1-based page of a paged document (pdf, ofd, scans;
+    0 without pages): each page is split on its own, so a passage never runs across a page break.
     """
     text = doc.text
     heading_starts, heading_labels = find_headings(text)
     passages: list[Passage] = []
-    for index, (start, end) in enumerate(split_text(text, size, overlap)):
+    for index, (start, end) in enumerate(_spans(doc, size, overlap)):
         # A heading in the first third (typically just after the overlap with the previous passage)
         # names the passage's section better than the one above its first character.
         h = bisect_right(heading_starts, start + (end - start) // 3) - 1

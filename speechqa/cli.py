@@ -49,7 +49,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         if bar is None:
             bar = tqdm(total=p.files_total, unit="文件", file=sys.stderr, dynamic_ncols=True)
         bar.n = p.files_done
-        bar.set_postfix_str(f"段落 {p.passages_done} {p.current[-30:]}")
+        reading = f" 识别第{p.pages_done + 1}/{p.pages_total}页" if p.pages_done < p.pages_total else ""
+        bar.set_postfix_str(f"段落 {p.passages_done} {p.current[-30:]}{reading}")
         bar.refresh()
 
     paths = [Path(p) for p in args.paths]

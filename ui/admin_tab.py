@@ -56,6 +56,7 @@ from ui.text import (
     PROGRESS_ETA,
     PROGRESS_FILE,
     PROGRESS_FINISH,
+    PROGRESS_OCR,
 )
 
 if TYPE_CHECKING:
@@ -69,16 +70,23 @@ def status_line(result: ActionResult | str, ok: bool | None = None) -> str:
     return render_status(message, good)
 
 
-def _progress_to_gradio(progress: gr.Progress) -> Callable[[Progress], None]:
-    """Feed `Archive.index_paths` progress into Gradio's progress bar."""
+def progress_text(p: Progress) -> str:
+    """What the progress bar says: the file being indexed, or the page OCR is reading in it."""
+    if not p.current:
+        return PROGRESS_FINISH
+    if p.pages_total and p.pages_done < p.pages_total:
+        return PROGRESS_OCR.format(page=p.pages_done + 1, pages=p.pages_total, name=p.current, i=p.files_done + 1,
+                                   n=p.files_total)
+    eta = PROGRESS_ETA.format(s=round(p.eta)) if p.eta else ""
+    return PROGRESS_FILE.format(name=p.current, i=p.files_done + 1, n=p.files_total, eta=eta)
+
+
+def progress_to_gradio(progress: Callable[..., Any]) -> Callable[[Progress], None]:
+    """Feed `Archive.index_files` progress (per file, and per page while OCR reads a scan) into Gradio's
+    progress bar (`progress(fraction, desc=…)`)."""
 
     def update(p: Progress) -> None:
-        if not p.current:
-            progress(1.0, desc=PROGRESS_FINISH)
-            return
-        eta = PROGRESS_ETA.format(s=round(p.eta)) if p.eta else ""
-        desc = PROGRESS_FILE.format(name=p.current, i=p.files_done + 1, n=p.files_total, eta=eta)
-        progress(p.files_done / max(p.files_total, 1), desc=desc)
+        progress(1.0 if not p.current else p.fraction, desc=progress_text(p))
 
     return update
 
@@ -244,7 +252,7 @@ class AdminTab:
 
         def upload(files: list[str] | None, coll: str, token: str,
                    progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
-            result = admin.upload(token, coll, list(files or []), progress=_progress_to_gradio(progress))
+            result = admin.upload(token, coll, list(files or []), progress=progress_to_gradio(progress))
             return (result.rows, None, *after(result, token, coll))
 
         self.upload.click(upload, inputs=[self.files, collection, self.token],
@@ -253,7 +261,7 @@ class AdminTab:
 
         def reindex(folder: str, sync: bool, coll: str, token: str,
                     progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
-            result = admin.reindex(token, coll, folder, bool(sync), progress=_progress_to_gradio(progress))
+            result = admin.reindex(token, coll, folder, bool(sync), progress=progress_to_gradio(progress))
             return (result.rows, *after(result, token, coll))
 
         self.reindex.click(reindex, inputs=[self.folder, self.sync, collection, self.token],

@@ -32,6 +32,17 @@ a.sq-ref { font-weight: 600; margin: 0 1px; }
 #sq-viewer .sq-doc-note { font-size: 0.9em; margin-bottom: 0.4em; }
 #sq-viewer .sq-ctx { background: rgba(255, 221, 87, 0.22); }
 #sq-viewer mark { background: #ffe066; color: #000; padding: 0 1px; }
+#sq-viewer .sq-doc-split { display: flex; flex-wrap: wrap; gap: 0.8em; align-items: flex-start; }
+#sq-viewer .sq-scans { flex: 1 1 340px; min-width: 0; }
+#sq-viewer .sq-doc-text { flex: 1 1 260px; min-width: 0; }
+#sq-viewer .sq-scan { margin: 0 0 0.6em 0; }
+#sq-viewer .sq-scan-caption { color: var(--body-text-color-subdued); font-size: 0.88em; margin-bottom: 0.25em; }
+#sq-viewer .sq-scan-pane { max-height: 70vh; overflow-y: auto; border: 1px solid var(--border-color-primary);
+  border-radius: 6px; }
+#sq-viewer .sq-scan-frame { position: relative; line-height: 0; }
+#sq-viewer .sq-scan-img { display: block; width: 100%; height: auto; }
+#sq-viewer .sq-scan-box { position: absolute; box-sizing: border-box; border: 2px solid #e8590c;
+  background: rgba(255, 221, 87, 0.25); border-radius: 2px; pointer-events: none; }
 #sq-viewer .sq-empty, .sq-doc-list .sq-empty { color: var(--body-text-color-subdued); padding: 1em 0; }
 .sq-doc-list table { width: 100%; border-collapse: collapse; }
 .sq-doc-list th, .sq-doc-list td { text-align: left; padding: 0.35em 0.5em;
@@ -61,6 +72,11 @@ if (!window.__sqClickBound) {
   }, true);
 }
 const sqScroll = () => {
+  // a scanned page: its first boxed line a third down its pane
+  element.querySelectorAll('.sq-scan-pane').forEach((pane) => {
+    const line = pane.querySelector('.sq-scan-box');  // positioned in .sq-scan-frame, the pane's content
+    pane.scrollTop = line ? Math.max(0, line.offsetTop - pane.clientHeight / 3) : 0;
+  });
   const box = element.querySelector('.sq-doc-body');
   if (!box) return;
   const m = box.querySelector('mark');

@@ -6,10 +6,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
+from ingest.model import Document, ScanPage
+from ingest.ocr import read_page_image
 from ui.assets import VIEWER_JS
 from ui.render import render_doc_list, render_document, render_empty
 from ui.text import (
@@ -26,12 +29,32 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("speechqa.app")
 
+MAX_SCANS = 3  # scanned pages shown for one citation (a passage lies on one page; a merged hit on two)
+
 
 def _int(value: object, default: int = 0) -> int:
     try:
         return int(str(value))
     except (TypeError, ValueError):
         return default
+
+
+def scanned_pages(doc: Document, start: int, end: int, cache: Path) -> list[tuple[ScanPage, bytes]]:
+    """The scanned pages holding the document text start..end, each with its stored page image (a page
+    whose image is gone is left out: the text view still shows the passage). Only images a committed
+    document's OCR layout names are read, by their content key: no path comes from the request."""
+    if not doc.scans:
+        return []
+    size = len(doc.text)
+    start = min(max(start, 0), size)
+    first, last = doc.page_of(start), doc.page_of(max(start, min(end, size) - 1))
+    out: list[tuple[ScanPage, bytes]] = []
+    for page in range(first, min(last, first + MAX_SCANS - 1) + 1):
+        scan = doc.scan(page)
+        image = read_page_image(cache, scan.image) if scan is not None else None
+        if scan is not None and image is not None:
+            out.append((scan, image))
+    return out
 
 
 class DocumentViews:
@@ -87,7 +110,13 @@ class DocumentViews:
         if he <= hs:
             hs, he = start, end
         n = _int(data.get("n"), 0) or None
-        return render_document(doc, (hs, he), (start, end), n), doc.doc_id
+        scans: list[tuple[ScanPage, bytes]] = []
+        if doc.scans and chosen is not None:
+            try:
+                scans = scanned_pages(doc, hs, he, chosen.archive.ocr_cache)
+            except Exception:  # the page image is an extra: the text view still shows the passage
+                log.exception("reading the scanned page failed")
+        return render_document(doc, (hs, he), (start, end), n, scans), doc.doc_id
 
 
 @dataclass

@@ -7,6 +7,7 @@ fragment (`#sq-open?doc=…`), which the page script (ui.assets.VIEWER_JS) reads
 
 from __future__ import annotations
 
+import base64
 import html
 import re
 from collections.abc import Sequence
@@ -15,7 +16,7 @@ from urllib.parse import quote, urlencode
 
 from bot.answer import display
 from bot.types import Answer, Citation, Unit
-from ingest.model import Document
+from ingest.model import Document, ScanPage
 from ui.text import (
     CITES_HEAD,
     DOCS_COUNT,
@@ -33,6 +34,9 @@ from ui.text import (
     MSG_STOPPED_DRAFT,
     MSG_WORKING,
     OPEN_HINT,
+    SCAN_ALT,
+    SCAN_CAPTION,
+    SCAN_TEXT_CAPTION,
     VIEWER_NOTE,
 )
 
@@ -172,11 +176,46 @@ def render_empty(message: str) -> str:
     return f'<div class="sq-empty">{esc(message)}</div>'
 
 
+def _clamp(hit: tuple[int, int] | None, context: tuple[int, int] | None, size: int) -> tuple[int, int, int, int]:
+    """(context start, hit start, hit end, context end) inside [0, size], in order."""
+    if hit is None:
+        return 0, 0, 0, 0
+    hs = min(max(hit[0], 0), size)
+    he = min(max(hit[1], hs), size)
+    cs, ce = context if context is not None else (hs, he)
+    return min(max(cs, 0), hs), hs, he, min(max(ce, he), size)
+
+
+def _pct(value: float, whole: int) -> str:
+    return f"{100.0 * min(max(value, 0.0), whole) / max(whole, 1):.3f}%"
+
+
+def render_scan(scan: ScanPage, image: bytes, hit: tuple[int, int]) -> str:
+    """One scanned page as it was scanned: its image (inline, as a data: URI, so nothing but this page's
+    bytes is ever served) with a box over each OCR line holding any of the document text hit[0]..hit[1].
+    The boxes are positioned in percent of the image, so they follow it at any displayed size."""
+    src = "data:image/jpeg;base64," + base64.b64encode(image).decode("ascii")
+    boxes = "".join(
+        f'<div class="sq-scan-box" title="{esc(line.text)}" style="left:{_pct(line.box[0], scan.width)};'
+        f"top:{_pct(line.box[1], scan.height)};width:{_pct(line.box[2] - line.box[0], scan.width)};"
+        f'height:{_pct(line.box[3] - line.box[1], scan.height)}"></div>'
+        for line in scan.lines_in(*hit)
+    )
+    return (
+        f'<figure class="sq-scan" data-page="{int(scan.page)}">'
+        f'<figcaption class="sq-scan-caption">{esc(SCAN_CAPTION.format(n=int(scan.page)))}</figcaption>'
+        f'<div class="sq-scan-pane"><div class="sq-scan-frame">'
+        f'<img class="sq-scan-img" src="{esc(src)}" alt="{esc(SCAN_ALT.format(n=int(scan.page)))}" '
+        f'width="{int(scan.width)}" height="{int(scan.height)}">{boxes}</div></div></figure>'
+    )
+
+
 def render_document(doc: Document, hit: tuple[int, int] | None = None, context: tuple[int, int] | None = None,
-                    n: int | None = None) -> str:
-    """The whole cleaned text, the hit wrapped in <mark id="sq-hit"> and its context lightly shaded."""
+                    n: int | None = None, scans: Sequence[tuple[ScanPage, bytes]] = ()) -> str:
+    """The whole cleaned text, the hit wrapped in <mark id="sq-hit"> and its context lightly shaded; for a
+    paged document the note says the hit's page. `scans` (pages read by OCR, with their stored image) are
+    shown beside the text, the lines holding the hit boxed: the recognised text is what was scanned."""
     text = doc.text
-    size = len(text)
     meta = _meta_parts(doc.date, doc.speaker, doc.meeting)
     meta.append(f"{META_SOURCE}：{esc(doc.source)}")
     head = (
@@ -184,20 +223,27 @@ def render_document(doc: Document, hit: tuple[int, int] | None = None, context: 
         f'<div class="sq-doc-meta">{" · ".join(meta)}</div>'
     )
     if hit is None:
-        body = esc(text)
-    else:
-        hs = min(max(hit[0], 0), size)
-        he = min(max(hit[1], hs), size)
-        cs, ce = context if context is not None else (hs, he)
-        cs = min(max(cs, 0), hs)
-        ce = min(max(ce, he), size)
-        body = (
-            f"{esc(text[:cs])}<span class=\"sq-ctx\">{esc(text[cs:hs])}"
-            f"<mark id=\"sq-hit\">{esc(text[hs:he])}</mark>{esc(text[he:ce])}</span>{esc(text[ce:])}"
-        )
-        if n is not None:
-            head += f'<div class="sq-doc-note">{esc(VIEWER_NOTE.format(n=n))}</div>'
-    return f'<div class="sq-doc">{head}<div class="sq-doc-body">{body}</div></div>'
+        return f'<div class="sq-doc">{head}<div class="sq-doc-body">{esc(text)}</div></div>'
+    cs, hs, he, ce = _clamp(hit, context, len(text))
+    body = (
+        f"{esc(text[:cs])}<span class=\"sq-ctx\">{esc(text[cs:hs])}"
+        f"<mark id=\"sq-hit\">{esc(text[hs:he])}</mark>{esc(text[he:ce])}</span>{esc(text[ce:])}"
+    )
+    if n is not None:
+        note = esc(VIEWER_NOTE.format(n=n))
+        page = doc.page_of(hs)
+        if page:
+            note += " · " + esc(META_PAGE.format(n=page))
+        head += f'<div class="sq-doc-note">{note}</div>'
+    if not scans:
+        return f'<div class="sq-doc">{head}<div class="sq-doc-body">{body}</div></div>'
+    figures = "".join(render_scan(scan, image, (hs, he)) for scan, image in scans)
+    return (
+        f'<div class="sq-doc">{head}<div class="sq-doc-split">'
+        f'<div class="sq-scans">{figures}</div>'
+        f'<div class="sq-doc-text"><div class="sq-scan-caption">{esc(SCAN_TEXT_CAPTION)}</div>'
+        f'<div class="sq-doc-body">{body}</div></div></div></div>'
+    )
 
 
 def render_doc_list(rows: list[dict[str, Any]]) -> str:

@@ -13,7 +13,7 @@ import hashlib
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +21,7 @@ import numpy as np
 from core.settings import Settings
 from ingest import discover, load_document, split_document
 from ingest.model import Document, IngestError, Passage
-from ingest.ocr import OcrOptions
+from ingest.ocr import OcrOptions, PageFn
 from vectorstore.catalog import Catalog, DocRow
 from vectorstore.chroma_store import DenseStore
 from vectorstore.embeddings import Embedder, get_embedder
@@ -95,6 +95,14 @@ class Progress:
     passages_done: int
     current: str
     elapsed: float
+    pages_done: int = 0  # OCR of the current file: pages recognised so far …
+    pages_total: int = 0  # … of the pages it has to recognise (0: no OCR under way)
+
+    @property
+    def fraction(self) -> float:
+        """How much of the run is done, counting the current file's recognised pages."""
+        part = self.pages_done / self.pages_total if self.pages_total else 0.0
+        return min(1.0, (self.files_done + part) / max(self.files_total, 1))
 
     @property
     def eta(self) -> float | None:
@@ -104,6 +112,15 @@ class Progress:
 
 
 ProgressFn = Callable[[Progress], None]
+
+
+def _page_progress(progress: ProgressFn, at: Progress, t0: float) -> PageFn:
+    """OCR's per-page callback for the file `at` stands at: the run's progress with the pages recognised."""
+
+    def on_page(done: int, total: int) -> None:
+        progress(replace(at, elapsed=time.perf_counter() - t0, pages_done=done, pages_total=total))
+
+    return on_page
 
 
 class Archive:
@@ -160,6 +177,12 @@ class Archive:
                     self._dense.catch_up()
                 self._keyword = KeywordIndex.load_or_build(self.catalog, self.collection, self.keyword_folder)
             return self._keyword
+
+    @property
+    def ocr_cache(self) -> Path:
+        """Where OCR results and the scanned page images they were read on are kept (shared by the archives
+        of one store: they are keyed by the images' pixels)."""
+        return self.settings.db / "ocr-cache"
 
     def documents(self) -> list[DocRow]:
         return self.catalog.documents(self.collection)
@@ -248,13 +271,15 @@ class Archive:
             return FileResult(str(path), doc_id, "unchanged", passages=known.n_passages)
         return None
 
-    def index_one(self, path: Path, doc_id: str) -> FileResult:
+    def index_one(self, path: Path, doc_id: str, on_page: PageFn | None = None) -> FileResult:
+        """Index one file (`on_page` is told of each page OCR recognises in it)."""
         s = self.settings
         same = self._unchanged(path, doc_id)
         if same is not None:
             return same
         try:
-            doc = load_document(path, doc_id, max_bytes=s.max_file_mb * 2**20, ocr=OcrOptions(s.ocr, s.db / "ocr-cache"))
+            ocr = OcrOptions(s.ocr, self.ocr_cache, on_page)
+            doc = load_document(path, doc_id, max_bytes=s.max_file_mb * 2**20, ocr=ocr)
         except IngestError as exc:
             return FileResult(str(path), doc_id, "failed", error=str(exc))
         doc.sha256 = self.content_key(doc.sha256)
@@ -294,14 +319,16 @@ class Archive:
             return report
         passages_done = 0
         for i, (path, doc_id) in enumerate(files):
+            on_page: PageFn | None = None
             if progress:
                 progress(Progress(i, len(files), passages_done, doc_id, time.perf_counter() - t0))
+                on_page = _page_progress(progress, Progress(i, len(files), passages_done, doc_id, 0.0), t0)
             reason = refuse(path, doc_id) if refuse else ""
             if reason:
                 report.results.append(FileResult(str(path), doc_id, "failed", error=reason))
                 continue
             try:
-                result = self.index_one(path, doc_id)
+                result = self.index_one(path, doc_id, on_page)
             except IngestError as exc:
                 result = FileResult(str(path), doc_id, "failed", error=str(exc))
             except OSError as exc:

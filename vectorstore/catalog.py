@@ -20,13 +20,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.model import Document, Passage
+from ingest.model import Document, Passage, ScanPage
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
     collection TEXT NOT NULL, doc_id TEXT NOT NULL, sha256 TEXT NOT NULL, state TEXT NOT NULL,
     title TEXT, date TEXT, speaker TEXT, url TEXT, meeting TEXT, format TEXT, text TEXT,
-    page_starts TEXT, n_passages INTEGER, indexed_at REAL,
+    page_starts TEXT, n_passages INTEGER, indexed_at REAL, scans TEXT,
     PRIMARY KEY (collection, doc_id));
 CREATE TABLE IF NOT EXISTS passages (
     collection TEXT NOT NULL, doc_id TEXT NOT NULL, idx INTEGER NOT NULL,
@@ -108,8 +108,15 @@ class Catalog:
             self._con.execute("PRAGMA journal_mode=WAL")
             self._con.execute("PRAGMA synchronous=NORMAL")
             self._con.executescript(_SCHEMA)
+            self._add_missing_columns()
         except (sqlite3.OperationalError, OSError) as exc:
             raise StoreError(describe_store_error(exc, path)) from exc
+
+    def _add_missing_columns(self) -> None:
+        """A catalog written before a column existed gets it (empty for the documents it holds)."""
+        have = {r[1] for r in self._con.execute("PRAGMA table_info(documents)")}
+        if "scans" not in have:
+            self._con.execute("ALTER TABLE documents ADD COLUMN scans TEXT")
 
     def close(self) -> None:
         with self._lock:
@@ -181,7 +188,7 @@ class Catalog:
     def full_document(self, collection: str, doc_id: str) -> Document | None:
         with self._lock:
             r = self._con.execute(
-                "SELECT doc_id, text, title, date, speaker, url, meeting, format, sha256, page_starts "
+                "SELECT doc_id, text, title, date, speaker, url, meeting, format, sha256, page_starts, scans "
                 "FROM documents WHERE collection=? AND doc_id=? AND state='ok'",
                 (collection, doc_id),
             ).fetchone()
@@ -190,6 +197,7 @@ class Catalog:
         return Document(
             doc_id=r[0], text=r[1], title=r[2], date=r[3], speaker=r[4], url=r[5], meeting=r[6],
             format=r[7], sha256=r[8], page_starts=json.loads(r[9] or "[]"),
+            scans=[ScanPage.from_dict(x) for x in json.loads(r[10] or "[]")],
         )
 
     def snapshot(self, collection: str) -> tuple[list[DocRow], dict[str, str]]:
@@ -235,11 +243,12 @@ class Catalog:
             )
             con.execute(
                 "INSERT OR REPLACE INTO documents(collection, doc_id, sha256, state, title, date, speaker, url, "
-                "meeting, format, text, page_starts, n_passages, indexed_at) "
-                "VALUES (?, ?, ?, 'ok', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "meeting, format, text, page_starts, n_passages, indexed_at, scans) "
+                "VALUES (?, ?, ?, 'ok', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     collection, doc.doc_id, doc.sha256, doc.title, doc.date, doc.speaker, doc.url,
                     doc.meeting, doc.format, doc.text, json.dumps(doc.page_starts), len(passages), time.time(),
+                    json.dumps([scan.to_dict() for scan in doc.scans], ensure_ascii=False) if doc.scans else None,
                 ),
             )
             self._bump(con, collection)

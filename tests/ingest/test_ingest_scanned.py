@@ -210,7 +210,46 @@ def test_ocr_cache_spares_the_rerun(indexed: tuple[Any, Any, Path], tmp_path: Pa
     assert doc.text.count("缓存标记") == 2
     pages: list[tuple[int, int]] = []
     load_document(folder / "scan.pdf", "scan.pdf", ocr=OcrOptions(cache_dir=cache, on_page=lambda d, t: pages.append((d, t))))
-    assert pages == [(1, 1)]  # only the page without a text layer is OCR'd
+    assert pages == [(0, 1), (1, 1)]  # only the page without a text layer is OCR'd (told before and after it)
+
+
+@pytest.mark.parametrize(("doc_id", "page", "lines"), SCANNED, ids=[f"{d}-p{p}" for d, p, _ in SCANNED])
+def test_scanned_pages_keep_their_image_and_line_boxes(indexed: tuple[Any, Any, Path], doc_id: str, page: int,
+                                                       lines: list[str]) -> None:
+    """What the viewer shows for a scanned page: the stored page image, and each recognised line with its box
+    on that image and its place in the document text (boxes in written order, one per typed line)."""
+    from PIL import Image
+
+    from ingest.ocr import read_page_image
+
+    archive, _, _ = indexed
+    doc = archive.document(doc_id)
+    scan = doc.scan(page)
+    assert scan is not None and [s.page for s in doc.scans] == [p for d, p, _ in SCANNED if d == doc_id]
+    image = read_page_image(archive.ocr_cache, scan.image)
+    assert image is not None
+    with Image.open(io.BytesIO(image)) as stored:  # the boxes are measured on the stored image
+        assert (stored.format, stored.size) == ("JPEG", (scan.width, scan.height))
+    assert len(scan.lines) == len(lines)
+    starts, ends = doc.page_starts[page - 1], [*doc.page_starts[1:], len(doc.text)][page - 1]
+    tops = [line.box[1] for line in scan.lines]
+    assert tops == sorted(tops)
+    for typed, line in zip(lines, scan.lines, strict=True):
+        assert starts <= line.start < line.end <= ends, line
+        placed = "".join(doc.text[line.start : line.end].split())
+        assert char_accuracy(typed, placed) >= 0.9, (typed, placed)
+        x0, y0, x1, y1 = line.box
+        assert 0 <= x0 < x1 <= scan.width and 0 <= y0 < y1 <= scan.height
+
+
+def test_a_cited_scanned_passage_boxes_its_lines(indexed: tuple[Any, Any, Path]) -> None:
+    """The citation of the fact on the scanned page of scan.pdf: the lines its passage spans, the fact's among them."""
+    archive, qa, _ = indexed
+    top = qa.ask(CASES[0].question).citations[0]
+    doc = archive.document(top.doc_id)
+    boxed = doc.scan(top.page).lines_in(top.hit_start, top.hit_end)
+    assert boxed and any("十二亿元" in line.text for line in boxed)
+    assert all(top.page == doc.page_of(line.start) for line in boxed)
 
 
 def test_ocr_off(indexed: tuple[Any, Any, Path]) -> None:

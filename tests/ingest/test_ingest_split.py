@@ -138,3 +138,33 @@ def test_5mb_single_line_file(tmp_path: Path) -> None:
     assert all(len(p.text) <= 500 for p in passages)
     for p in passages[:: max(1, len(passages) // 500)]:
         assert p.text == doc.text[p.start : p.end]
+
+
+def _paged(pages: list[str]) -> Document:
+    starts, offset = [], 0
+    for page in pages:
+        starts.append(offset)
+        offset += len(page) + 1
+    return Document(doc_id="scan.pdf", text="\n".join(pages), title="t", page_starts=starts)
+
+
+def test_a_passage_never_runs_across_a_page_break() -> None:
+    """A page break in the middle of what would be one passage: each page is split on its own, so a
+    citation's page is the page of all its text (and a scanned page boxes lines of that page only)."""
+    sentence = "市政府决定加快推进城市更新行动，完善基础设施和公共服务配套。"
+    doc = _paged([sentence * 6, sentence * 4 + "各区要抓好落实。", "附件：项目清单。"])
+    passages = split_document(doc, size=250, overlap=50)
+    _check(doc, 250, 50)
+    assert [p.page for p in passages] == [1, 2, 3]
+    for p in passages:
+        assert doc.page_of(p.start) == doc.page_of(p.end - 1) == p.page, p
+
+
+@settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(pages=st.lists(st.text(alphabet=ALPHABET, max_size=500), min_size=1, max_size=5),
+       size=st.integers(min_value=20, max_value=300))
+def test_paged_split_properties(pages: list[str], size: int) -> None:
+    doc = _paged(pages)
+    _check(doc, size, size // 5)
+    for p in split_document(doc, size=size, overlap=size // 5):
+        assert doc.page_of(p.start) == doc.page_of(p.end - 1) == p.page

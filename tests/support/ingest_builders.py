@@ -79,6 +79,15 @@ SCAN_DPI = 150
 A4_PIXELS = (1240, 1754)  # A4 at 150 dpi
 
 
+PAGE_TOP, PAGE_LEFT = 150, 120  # where render_page writes its first line, in pixels
+
+
+def line_band(j: int, font_px: int = 30) -> tuple[int, int]:
+    """The pixel rows render_page writes its line j on (before rotation, which moves them a few pixels)."""
+    top = PAGE_TOP + j * int(font_px * 1.9)
+    return top, top + font_px
+
+
 def render_page(lines: list[str], *, degrade: bool = True, angle: float = 0.8, seed: int = 0,
                 font_px: int = 30) -> Any:
     """A page of Chinese text as a scanner or a phone would see it: slightly rotated, blurred, noisy.
@@ -91,10 +100,8 @@ def render_page(lines: list[str], *, degrade: bool = True, angle: float = 0.8, s
     font = ImageFont.truetype(str(CJK_FONT), font_px)
     page = Image.new("L", A4_PIXELS, 255)
     draw = ImageDraw.Draw(page)
-    y = 150
-    for line in lines:
-        draw.text((120, y), line, font=font, fill=20)
-        y += int(font_px * 1.9)
+    for j, line in enumerate(lines):
+        draw.text((PAGE_LEFT, line_band(j, font_px)[0]), line, font=font, fill=20)
     if not degrade:
         return page.convert("RGB")
     page = page.rotate(angle, resample=Image.Resampling.BICUBIC, fillcolor=255)
@@ -138,6 +145,12 @@ def make_scanned_pdf(path: Path, pages: list[Any], text_pages: dict[int, str] | 
     with path.open("wb") as handle:
         writer.write(handle)
     return path
+
+
+def make_scanned_pdf_of(path: Path, pages: list[list[str]], seed: int = 0) -> Path:
+    """A scanned PDF of these typed pages (lines of text), each degraded as render_page does and JPEG'd."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return make_scanned_pdf(path, [jpeg_roundtrip(render_page(lines, seed=seed + i)) for i, lines in enumerate(pages)])
 
 
 def make_tiff(path: Path, pages: list[Any]) -> Path:

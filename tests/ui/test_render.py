@@ -3,6 +3,7 @@ citations; a stopped draft is shown struck through and labelled unchecked."""
 
 from __future__ import annotations
 
+import base64
 import re
 from urllib.parse import parse_qs
 
@@ -123,3 +124,57 @@ def test_a_citation_from_a_paged_source_says_its_page() -> None:
     c = Citation(1, "scan.pdf", "scan.pdf", "通报", "", "", "正文", 0, 2, 1.0, page=3)
     assert "第3页" in render_citation(c)
     assert "页" not in render_citation(Citation(1, "a.txt", "a.txt", "通报", "", "", "正文", 0, 2, 1.0))
+
+
+def _scanned_doc() -> tuple[Document, int, int]:
+    """A two-page scan whose recognised lines (and title, and file name) are hostile strings."""
+    from ingest.model import ScanLine, ScanPage
+
+    page1 = "封面\n"
+    cited = "被引用的第二行。"
+    text = page1 + NASTY + "\n" + cited + "\n末行。"
+    a = len(page1)
+    b = text.index(cited)
+    lines = (ScanLine(NASTY, (100.0, 200.0, 1100.0, 240.0), a, a + len(NASTY)),
+             ScanLine(cited, (100.0, 300.0, 600.0, 350.0), b, b + len(cited)),
+             ScanLine("末行。", (100.0, 400.0, 300.0, 440.0), b + len(cited) + 1, len(text)),
+             ScanLine('"><script>alert(3)</script>', (-50.0, 1700.0, 99999.0, 1800.0)))  # unplaced, off the page
+    scan = ScanPage(2, "ef" * 32, 1000, 1600, lines)
+    doc = Document(doc_id='a"<x>.pdf', text=text, title=NASTY, format="pdf", page_starts=[0, a], scans=[scan])
+    return doc, b, b + len(cited)
+
+
+def test_a_scanned_page_shows_its_image_with_the_cited_lines_boxed_beside_the_text() -> None:
+    from ingest.model import ScanLine, ScanPage
+
+    doc, hs, he = _scanned_doc()
+    image = b"\xff\xd8\xff" + NASTY.encode() + b"\x00\xff"  # whatever the stored bytes are, they stay base64
+    out = render.render_document(doc, (hs, he), (hs - 2, he), n=4, scans=[(doc.scans[0], image)])
+    assert out.count("<img") == 1 and "<script" not in out and "${" not in out and "{{" not in out
+    img = re.search(r'<img class="sq-scan-img" src="data:image/jpeg;base64,([A-Za-z0-9+/=]+)" alt="第2页扫描图像" '
+                    r'width="1000" height="1600">', out)
+    assert img is not None
+    assert base64.b64decode(img.group(1)) == image
+    boxes = re.findall(r'<div class="sq-scan-box" title="([^"]*)" style="([^"]*)"></div>', out)
+    assert boxes == [("被引用的第二行。", "left:10.000%;top:18.750%;width:50.000%;height:3.125%")]
+    assert "第2页扫描原件" in out and "已高亮显示引文 [4] 对应的段落 · 第2页" in out
+    mark = re.search(r'<mark id="sq-hit">(.*?)</mark>', out)
+    assert mark is not None and mark.group(1) == "被引用的第二行。"
+    visible = re.sub(r"<[^>]+>", "", out.split('<div class="sq-doc-body">', 1)[1])
+    assert visible == render.esc(doc.text)  # the recognised text, whole, beside the image
+
+    # a hostile line boxed: its text only ever in an escaped attribute; a box off the image is clamped
+    wide = render.render_scan(doc.scans[0], b"x", (0, len(doc.text)))
+    assert "<script" not in wide and wide.count('class="sq-scan-box"') == 3
+    assert 'title="&lt;script&gt;' in wide
+    off = ScanPage(2, "k", 100, 100, (ScanLine("x", (-50.0, 10.0, 500.0, 20.0), 0, 1),))
+    clamped = render.render_scan(off, b"x", (0, 1))
+    assert "left:0.000%" in clamped and "width:100.000%" in clamped
+
+
+def test_a_text_pdf_citation_shows_the_text_with_its_page() -> None:
+    text = "第一页。\n第二页的引文。"
+    doc = Document(doc_id="a.pdf", text=text, title="t", format="pdf", page_starts=[0, 5])
+    out = render.render_document(doc, (5, len(text)), None, n=1)
+    assert "已高亮显示引文 [1] 对应的段落 · 第2页" in out and "sq-scan" not in out and "<img" not in out
+    assert "第" not in render.render_document(Document(doc_id="a.txt", text="正文", title="t"), (0, 2), None, n=1)
