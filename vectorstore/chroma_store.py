@@ -104,7 +104,18 @@ class DenseStore:
                 name=chroma_name(collection),
                 embedding_function=ef,  # type: ignore[arg-type]
                 metadata={"hnsw:space": "cosine", "archive": collection, "model": embedder.name},
+                configuration={"hnsw": {"space": "cosine", "ef_search": settings.hnsw_ef_search}},
             )
+            self._widen_search(settings.hnsw_ef_search)
+
+    def _widen_search(self, ef_search: int) -> None:
+        """Give a store made with a narrower search (Chroma's default, or an older speechqa) this breadth,
+        before its index is first queried in this process (a change made later applies from the next load).
+        A store that cannot be written keeps its own."""
+        hnsw = (self.collection.configuration or {}).get("hnsw") or {}
+        if int(hnsw.get("ef_search") or 0) != ef_search:
+            with contextlib.suppress(Exception):
+                self.collection.modify(configuration={"hnsw": {"ef_search": ef_search}})
 
     def _errors(self) -> contextlib.AbstractContextManager[None]:
         return translate_errors(self._settings)

@@ -110,3 +110,24 @@ def test_collections_are_separate(tmp_path: Path, make_settings) -> None:  # noq
     city.index_paths([folder])
     assert [d.doc_id for d in city.documents()] == ["notice.txt"]
     assert district.documents() == [] and district.dense.count() == 0
+
+
+def test_dense_search_breadth_is_the_setting_for_new_and_older_stores(tmp_path: Path, make_settings) -> None:  # noqa: ANN001
+    """Chroma's default HNSW breadth (100) misses true nearest passages; a store made with it (an older
+    speechqa, or Chroma's default) is widened when opened, and a new one is made with the setting."""
+    import chromadb
+
+    from tests.support.fakes import HashEmbedder
+    from vectorstore.chroma_store import DenseStore, chroma_name
+    from vectorstore.embeddings import SpeechqaEmbeddingFunction
+
+    settings = make_settings()
+    older = chromadb.PersistentClient(path=str(settings.db / "chroma"))
+    older.create_collection(chroma_name("old"), metadata={"hnsw:space": "cosine"},
+                            embedding_function=SpeechqaEmbeddingFunction(HashEmbedder.name))  # type: ignore[arg-type]
+    assert older.get_collection(chroma_name("old")).configuration["hnsw"]["ef_search"] == 100
+    DenseStore.forget_clients()
+    reopened = DenseStore(settings, "old", HashEmbedder())
+    assert reopened.collection.configuration["hnsw"]["ef_search"] == settings.hnsw_ef_search == 500
+    fresh = DenseStore(settings.model_copy(update={"hnsw_ef_search": 300}), "new", HashEmbedder())
+    assert fresh.collection.configuration["hnsw"]["ef_search"] == 300
