@@ -1,8 +1,10 @@
-"""Builders for the ingest tests: tiny handmade pdf, docx, OFD and xlsx files, degraded scans, a zip bomb."""
+"""Builders for the ingest tests: tiny handmade pdf, docx, OFD, xlsx and Word 97 files, degraded scans, a zip bomb."""
 
 from __future__ import annotations
 
 import io
+import string
+import struct
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -262,3 +264,158 @@ def char_accuracy(expected: str, recognised: str) -> float:
             current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
         previous = current
     return 1 - previous[-1] / max(len(a), 1)
+
+
+# --- Word 97 (.doc, and .wps as WPS Office saves it), byte by byte (issue 15) ---
+#
+# An OLE2 compound file (MS-CFB version 3, 512-byte sectors) holding two streams: WordDocument, which opens
+# with a Word 97 file information block (FIB, nFib 0x00C1) followed by the text in UTF-16LE, and 1Table,
+# holding the piece table (CLX) whose one piece points at that text (fCompressed off). Both streams are
+# padded past the 4096-byte mini-stream cutoff, so they live in ordinary sectors and no mini stream is needed.
+# 1Table also holds a one-style stylesheet (antiword reads one in any case). Fonts, formatting runs, sections
+# and document properties are not written: readers that go by the piece table (antiword) and those that read
+# the text run fcMin..fcMac (catdoc) both find the text without them; Word itself may want them.
+
+OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+CFB_SECTOR = 512
+CFB_MINI_CUTOFF = 0x1000
+FREESECT, ENDOFCHAIN, FATSECT, NOSTREAM = 0xFFFFFFFF, 0xFFFFFFFE, 0xFFFFFFFD, 0xFFFFFFFF
+WORD_CLSID = bytes.fromhex("0609020000000000c000000000000046")  # {00020906-0000-0000-C000-000000000046}
+FIB_SIZE = 0x384  # FibBase 32 + csw/fibRgW 30 + cslw/fibRgLw 90 + cbRgFcLcb/fibRgFcLcb97 746 + cswNew 2
+TEXT_FC = 0x400  # where the text starts in the WordDocument stream
+LID_ZH_CN = 0x0804
+F_WHICH_TBL_STM, F_EXT_CHAR = 0x0200, 0x1000  # FibBase flags: the table stream is 1Table; Unicode text
+
+
+def word97_text(paragraphs: list[str]) -> str:
+    """The document text as Word stores it: every paragraph ends with a carriage return."""
+    return "".join(f"{p}\r" for p in paragraphs)
+
+
+def _check_catdoc_can_read(text: str) -> None:
+    """catdoc takes a 256-byte block of the text for UTF-16 only if it holds an ASCII space, CR or punctuation
+    mark (its get_word8_char); a block of 128 Chinese characters without one comes out as 8-bit garbage."""
+    ascii_marks = set(" \r" + string.punctuation)
+    for start in range(0, len(text), 128):
+        if not ascii_marks & set(text[start : start + 128]):
+            raise ValueError(f"characters {start}-{start + 127} hold no ASCII space, CR or punctuation: "
+                             "catdoc would not recognise them as UTF-16; break the paragraph or add one")
+
+
+def _fib(ccp_text: int, stream_size: int, lcb_stsh: int, lcb_clx: int) -> bytes:
+    fib = bytearray(FIB_SIZE)
+    fc_mac = TEXT_FC + 2 * ccp_text
+    # FibBase: wIdent, nFib, nProduct, lid, pnNext, flags, nFibBack, lKey, envr, flags2, chs, chsTables,
+    # fcMin, fcMac (the last four "reserved" in MS-DOC, written by Word 97 and read by catdoc)
+    struct.pack_into("<HHHHHHHIBBHHII", fib, 0, 0xA5EC, 0x00C1, 0x6A62, LID_ZH_CN, 0,
+                     F_WHICH_TBL_STM | F_EXT_CHAR, 0x00BF, 0, 0, 0, 0, 0, TEXT_FC, fc_mac)
+    struct.pack_into("<H", fib, 0x20, 14)  # csw: fibRgW is 14 shorts
+    struct.pack_into("<H", fib, 0x3C, LID_ZH_CN)  # fibRgW.lidFE
+    struct.pack_into("<H", fib, 0x3E, 22)  # cslw: fibRgLw is 22 longs
+    struct.pack_into("<I", fib, 0x40, stream_size)  # cbMac
+    struct.pack_into("<i", fib, 0x4C, ccp_text)  # ccpText; no footnotes, headers, comments or text boxes
+    struct.pack_into("<H", fib, 0x98, 0x5D)  # cbRgFcLcb: the 93 pairs of fibRgFcLcb97
+    # fcStshfOrig, lcbStshfOrig, fcStshf, lcbStshf: the stylesheet opens 1Table; fcClx, lcbClx: the CLX follows
+    struct.pack_into("<IIII", fib, 0x9A, 0, lcb_stsh, 0, lcb_stsh)
+    struct.pack_into("<II", fib, 0x1A2, lcb_stsh, lcb_clx)
+    return bytes(fib)  # cswNew (0x382) stays 0, as in a file Word 97 itself saved
+
+
+def _stsh() -> bytes:
+    """A stylesheet (STSH) of one style, Normal: sti 0, a paragraph style based on none, no properties.
+
+    antiword reads the stylesheet whatever its length (reading past an empty one makes its output random).
+    """
+    stshi = struct.pack("<HHHHHH3H", 1, 10, 1, 0x5B, 0x0F, 0, 0, 0, 0)  # cstd, cbSTDBaseInFile, flags, ...
+    name = struct.pack("<H", 6) + "Normal\0".encode("utf-16-le")  # Xstz: cch, characters, terminator
+    papx, chpx = struct.pack("<HH", 2, 0), struct.pack("<H", 0)  # UPXs: istd 0 and no sprms; no sprms
+    size = 10 + len(name) + len(papx) + len(chpx)
+    # StdfBase: sti 0; stk 1 (paragraph) and istdBase 0xFFF (none); cupx 2 and istdNext 0; bchUpe; grfstd
+    std = struct.pack("<HHHHH", 0, 0xFFF1, 0x0002, size, 0) + name + papx + chpx
+    return struct.pack("<H", len(stshi)) + stshi + struct.pack("<H", len(std)) + std
+
+
+def _clx(ccp_text: int) -> bytes:
+    """A CLX with no property modifiers and a piece table of one piece: CPs 0..ccpText from TEXT_FC."""
+    pcd = struct.pack("<HIH", 0, TEXT_FC, 0)  # bit 30 of fc clear: fCompressed off, UTF-16LE text
+    plc = struct.pack("<II", 0, ccp_text) + pcd
+    return struct.pack("<BI", 0x02, len(plc)) + plc
+
+
+def _pad(data: bytes, minimum: int = CFB_MINI_CUTOFF) -> bytes:
+    size = max(len(data), minimum)
+    size += -size % CFB_SECTOR
+    return data.ljust(size, b"\0")
+
+
+def _dir_entry(name: str, kind: int, *, left: int = NOSTREAM, right: int = NOSTREAM, child: int = NOSTREAM,
+               clsid: bytes = b"\0" * 16, start: int = ENDOFCHAIN, size: int = 0, black: bool = True) -> bytes:
+    encoded = (name + "\0").encode("utf-16-le") if name else b""
+    return struct.pack("<64sHBBIII16sIQQIQ", encoded, len(encoded), kind, int(black), left, right, child,
+                       clsid, 0, 0, 0, start, size)
+
+
+def _compound_file(streams: list[tuple[str, bytes]]) -> bytes:
+    """An OLE2 compound file of these streams under its root: one FAT sector, one directory sector, then each
+    stream's sectors in turn. The root storage carries Word's class id, as Word writes it.
+
+    The directory is a red-black tree ordered as MS-CFB orders names (shorter first, then by upper case): the
+    first stream is its black root, the others red leaves on its left or right.
+    """
+    if len(streams) > CFB_SECTOR // 128 - 1:
+        raise ValueError("one directory sector holds the root and three streams")
+    streams = [(name, _pad(data)) for name, data in streams]  # every stream past the mini-stream cutoff
+    fat = [FATSECT, ENDOFCHAIN]  # sector 0 is the FAT, sector 1 the directory
+    starts: list[int] = []
+    for _, data in streams:
+        starts.append(len(fat))
+        n = len(data) // CFB_SECTOR
+        fat += [len(fat) + i + 1 for i in range(n - 1)] + [ENDOFCHAIN]
+    if len(fat) > CFB_SECTOR // 4:
+        raise ValueError("more than one FAT sector maps (64 KB)")
+
+    def key(name: str) -> tuple[int, str]:
+        return len(name), name.upper()
+
+    left = right = NOSTREAM
+    for i, (name, _) in enumerate(streams[1:], start=2):
+        if key(name) < key(streams[0][0]):
+            left = i
+        else:
+            right = i
+    entries = [_dir_entry("Root Entry", 5, child=1, clsid=WORD_CLSID)]
+    for i, ((name, data), start) in enumerate(zip(streams, starts, strict=True), start=1):
+        if i == 1:
+            entries.append(_dir_entry(name, 2, left=left, right=right, start=start, size=len(data)))
+        else:
+            entries.append(_dir_entry(name, 2, start=start, size=len(data), black=False))
+    unused = _dir_entry("", 0, start=0, black=False)  # no name, type 0, every link NOSTREAM
+    directory = b"".join(entries) + unused * (CFB_SECTOR // 128 - len(entries))
+    # signature, clsid, minor and major version, byte order, sector shifts (512 and 64 bytes), reserved,
+    # directory sectors (0 in version 3), FAT sectors, first directory sector, transaction signature,
+    # mini-stream cutoff, first mini FAT sector and count, first DIFAT sector and count; then the DIFAT
+    header = struct.pack("<8s16sHHHHH6sIIIIIIIII", OLE_SIGNATURE, b"\0" * 16, 0x003E, 0x0003, 0xFFFE, 9, 6,
+                         b"\0" * 6, 0, 1, 1, 0, CFB_MINI_CUTOFF, ENDOFCHAIN, 0, ENDOFCHAIN, 0)
+    header += struct.pack("<109I", 0, *[FREESECT] * 108)
+    fat_sector = struct.pack(f"<{CFB_SECTOR // 4}I", *fat, *[FREESECT] * (CFB_SECTOR // 4 - len(fat)))
+    return header + fat_sector + directory + b"".join(data for _, data in streams)
+
+
+def word97_bytes(paragraphs: list[str]) -> bytes:
+    """A Word 97 document (.doc) holding these paragraphs, as bytes."""
+    text = word97_text(paragraphs)
+    _check_catdoc_can_read(text)
+    encoded = text.encode("utf-16-le")
+    ccp = len(encoded) // 2  # characters (CPs); the text has no characters outside the BMP
+    if ccp != len(text):
+        raise ValueError("only characters of the Basic Multilingual Plane")
+    stsh, clx = _stsh(), _clx(ccp)
+    size = len(_pad(b"\0" * (TEXT_FC + len(encoded))))  # the stream as the compound file will store it
+    word_document = _fib(ccp, size, len(stsh), len(clx)).ljust(TEXT_FC, b"\0") + encoded
+    return _compound_file([("WordDocument", word_document), ("1Table", stsh + clx)])
+
+
+def make_doc(path: Path, paragraphs: list[str]) -> Path:
+    """A Word 97 file of these paragraphs at `path` (.doc, or .wps: WPS Office saves Word-97-compatible bytes)."""
+    path.write_bytes(word97_bytes(paragraphs))
+    return path
