@@ -26,17 +26,20 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from bot.question import Kind, Part, Question
+from bot.question import PROVINCES, Kind, Part, Question
 from bot.refusal import satisfies
 from bot.types import Role, Unit
-from core.zh import SENTENCE_ENDS, normalize, sentence_spans, squash
+from core.zh import SENTENCE_ENDS, normalize, sentence_spans, squash, years_in
 from ingest.headings import find_headings
 from ingest.structure import Enumeration, enumerations
 
 # Words that say what kind of answer is wanted, not what it is about.
 KIND_WORDS = frozenset(
-    ["会议", "决定", "议定", "要求", "提出", "部署", "安排", "牵头", "负责", "负责人", "部门", "单位", "机构", "主持", "主要", "工作", "情况", "内容", "措施", "举措", "办法", "怎么办", "怎么", "如何", "怎样", "哪些", "什么", "多少", "时候", "时间", "何时", "问题", "方面", "具体", "分别", "包括", "有关", "相关", "明确", "提到", "强调", "指出", "表示", "讲话", "报告", "文件", "一项", "几项", "项目", "事项", "原因", "目的", "为了", "地点", "哪里"]
+    ["会议", "决定", "议定", "要求", "提出", "部署", "安排", "牵头", "负责", "负责人", "部门", "单位", "机构", "主持", "主要", "工作", "情况", "内容", "措施", "举措", "办法", "怎么办", "怎么", "如何", "怎样", "哪些", "什么", "多少", "时候", "时间", "何时", "问题", "方面", "具体", "分别", "包括", "有关", "相关", "明确", "提到", "强调", "指出", "表示", "讲话", "报告", "文件", "一项", "几项", "项目", "事项", "原因", "目的", "为了", "地点", "哪里",
+     "召开", "举行", "举办", "开幕", "闭幕"]  # what happened at a meeting: the event a date or place is asked of
 )
+# Years and words of time pin down when (`fits`, `Question.years`); they are not what a question is about.
+_TIME = re.compile(r"^(?:(?:19|20)\d{2}|今年|去年|明年|前年|本年|当年|年底|年初|年内|年末|上半年|下半年|近日|目前)$")
 
 _FIGURE = re.compile(
     r"[0-9０-９]+(?:[.．,，][0-9０-９]+)*\s*(?:%|％|‰|[万亿千百]?[\u4e00-\u9fff]{0,3})"
@@ -50,6 +53,8 @@ _DATE = re.compile(
     r"|(?:19|20)[0-9]{2}年(?:底|末|初|内|前)?|[一二三四五六七八九〇○零0]{4}年|年底|年内|月底|前完成|之前|日前|以前|当天|当日"
     r"|上午|下午|[0-9０-９]{1,2}日"
 )
+_DAY = re.compile(r"[0-9０-９一二三四五六七八九十]{1,3}\s*[日号]|当天|当日")
+_ASKS_DAY = re.compile(r"哪天|哪一天|哪日|几月几[日号]|几号|哪几天|哪几日|哪两天|什么日子|日期")
 _WHO = re.compile(r"由[^，。；]{1,24}?(?:牵头|负责|承担|组织|实施|会同|主持|落实)|牵头|负责|主持|承担|分管|会同")
 # A person or body named without saying what they do: weaker evidence of "who".
 _WHO_WEAK = re.compile(
@@ -181,14 +186,15 @@ def _own_heading(text: str, pos: int, title: str) -> str:
 
 def subject_weights(terms: Sequence[str], idf: Callable[[str], float]) -> list[tuple[str, float]]:
     """The question's subject terms (key terms without the words that only say what kind is asked)."""
-    out = [(_sq(t), idf(t)) for t in terms if t not in KIND_WORDS and not _SCOPE.match(t)]
+    out = [(_sq(t), idf(t)) for t in terms if t not in KIND_WORDS and not _SCOPE.match(t) and not _TIME.match(t)]
     out = [(t, w) for t, w in out if t and w > 0]
     return out
 
 
 def _holds(hay: str, term: str) -> float:
     """1 when the text holds the term; 0.5 when it holds it loosely ("老人" in "老年人": the characters in
-    order within a few places; for longer terms, most of their character pairs); else 0."""
+    order within a few places; for longer terms, most of their character pairs, or all their characters in
+    order as a short form holds them); else 0."""
     if term in hay:
         return 1.0
     if len(term) == 2:
@@ -199,7 +205,26 @@ def _holds(hay: str, term: str) -> float:
             i = hay.find(term[0], i + 1)
         return 0.0
     pairs = [term[i : i + 2] for i in range(len(term) - 1)]
-    return 0.5 if pairs and sum(p in hay for p in pairs) * 2 >= len(pairs) + 1 else 0.0
+    if pairs and sum(p in hay for p in pairs) * 2 >= len(pairs) + 1:
+        return 0.5
+    return 0.5 if _abbreviates(term, hay) else 0.0
+
+
+def _abbreviates(term: str, hay: str) -> bool:
+    """Is the term a short form of words in the text: its characters in order, within twice its length
+    ("人代会" in "人民代表大会", "发改委" in "发展和改革委员会")?"""
+    i = hay.find(term[0])
+    while i != -1:
+        pos, ok = i, True
+        for ch in term[1:]:
+            pos = hay.find(ch, pos + 1, i + 2 * len(term) + 2)
+            if pos == -1:
+                ok = False
+                break
+        if ok:
+            return True
+        i = hay.find(term[0], i + 1)
+    return False
 
 
 def share(weights: Weights, *texts: str) -> float:
@@ -235,12 +260,16 @@ _IMPLIED_UNITS: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
 ]
 _RATE = ("%", "％", "倍", "成", "百分点")
 _ASKS_RATE = re.compile(r"增长|增速|增幅|下降|降低|提高.{0,4}(?:多少|几)")
+_ASKS_CUT = re.compile(r"(?:压减|压缩|削减|减少|缩减|节约|降低|增加).{0,4}(?:多少|几)")  # a rate or an amount
 _UNIT_ALIASES = {"人": _PEOPLE, "名": _PEOPLE, "位": _PEOPLE, "公": ("公里", "千米", "公顷"), "千": ("千米", "公里")}
 _ROLE = re.compile(r"联系人|主持人|负责人|记录人|讲话人|报告人|召集人|签发人|分管")
 
 
 def _asked_unit(part: Part) -> str:
-    """The unit a "how many" asks for ("多少条" -> 条, "多少钱" -> 元, "多大年龄" -> 岁), "" when generic."""
+    """The unit a "how many" asks for ("多少条" -> 条, "多少钱" -> 元, "多大年龄" -> 岁), "" when generic; for
+    a "when", "day" when it asks for the day ("哪天", "几月几日")."""
+    if part.kind == "date":
+        return "day" if _ASKS_DAY.search(part.text) else ""
     if "年龄" in part.text:
         return "岁"
     m = _ASKED_UNIT.search(part.text)
@@ -249,8 +278,15 @@ def _asked_unit(part: Part) -> str:
     return _UNIT_WORDS.get(m.group(2), m.group(2))
 
 
+_TITLED = re.compile(r"(?:哪位|哪名|哪一位|什么)((?:[\u4e00-\u9fff]{0,4}?)(?:副)?(?:总书记|总理|主席|书记|省长|市长|区长|县长|局长|厅长|部长|主任|委员|国务委员|常委|副委员长|委员长))")
+
+
 def _asked_role(part: Part) -> str:
-    """For "who": the role asked about ("联系人是谁" -> 联系人; "由谁牵头" -> 牵头), "" when none."""
+    """For "who": the role asked about ("联系人是谁" -> 联系人; "由谁牵头" -> 牵头; "哪位国务委员" -> 国务委员),
+    "" when none."""
+    m = _TITLED.search(part.text)
+    if m:
+        return m.group(1)
     m = _ROLE.search(part.text)
     if m:
         return m.group(0)
@@ -263,9 +299,9 @@ def _asked_role(part: Part) -> str:
 def implied_units(question: str) -> tuple[str, ...]:
     """The units a "how many" implies by what it counts: "总投资是多少" wants 元, "遇难人数" 人; a growth asked
     of any amount ("生产总值增长目标是多少") wants a rate."""
-    if _ASKS_RATE.search(question):
+    if _ASKS_RATE.search(question) and not _ASKS_CUT.search(question):
         return _RATE
-    out: list[str] = []
+    out: list[str] = [*_RATE] if _ASKS_CUT.search(question) else []
     for pattern, units in _IMPLIED_UNITS:
         if pattern.search(question):
             out.extend(units)
@@ -281,6 +317,8 @@ def _evidence(kind: Kind, text: str, unit: str = "", implied: tuple[str, ...] = 
     hits = [m.group(0) for m in pattern.finditer(text)]
     if kind == "date" and hits and all(_YEAR_ONLY.match(h) or _BARE_YEAR.match(h) for h in hits):
         return 0.5  # a year alone is a weak answer to "哪天/什么时候"
+    if kind == "date" and unit == "day" and hits and not _DAY.search(text):
+        return 0.5  # "哪天", "几月几日": a month or a year is a weak answer
     if kind == "number":
         hits = [m.group(0) for m in pattern.finditer(text)
                 if not _YEAR_ONLY.match(m.group(0)) and not _DATE_FIGURE.match(m.group(0))
@@ -575,17 +613,29 @@ def extract(question: Question, sources: Sequence[Source], texts: dict[str, str]
 
 def fits(question: Question, src: Source, text: str, units: Sequence[Unit]) -> bool:
     """Does an answer from this source satisfy what the question pins down? A year it names must be the
-    document's year or be written in the answer (or the heading it sits under); a person it names must be
-    the document's speaker or be in its title or in the answer."""
+    document's year or be written in the answer (or the heading it sits under); a kind of document named
+    with its year ("2018年政府工作报告") must be the source's kind, and a national one not a province's; a
+    meeting or forum it names must be named by the source's title block, the cited passage or the answer; a
+    person it names must be the document's speaker or be in its title or in the answer."""
     shown = "".join(u.text for u in units)
     if question.doc_years and src.year not in question.doc_years:
         return False
+    title = _sq(src.title)
+    if question.doc_kinds and not any(k in title for k in question.doc_kinds):
+        return False  # "2018年政府工作报告…": not a speech of 2018
+    where = _sq(f"{src.title}{src.meeting}")  # "2026年政府工作报告" of 云南省第十四届人民代表大会…
+    if question.national and not re.search("国务院|全国", where) and any(p in where for p in PROVINCES):
+        return False  # "国务院政府工作报告", "全国…": not a province's report
     head = f"{src.title} {src.meeting} {text[:HEADER_CHARS]}"  # the title block names the meeting
+    if question.events:  # "中央经济工作会议": the source, the cited passage or the answer names that event
+        hay = _sq(f"{head}{text[src.start : src.end]}{shown}")
+        if not all(_sq(e) in hay or _abbreviates(_sq(e), hay) for e in question.events):
+            return False
     if question.named and not all(satisfies(sp, shown, head, src.year) for sp in question.named):
         return False  # "十六大报告…": an answer from the 十七大 report does not do
     if question.years and src.year not in question.years:
         context = shown + "".join(_heading_before(text, u.start) for u in units)
-        if not any(str(y) in _sq(context) for y in question.years):
+        if not set(question.years) & set(years_in(context)):  # 2020, 二〇二〇年
             return False
     owner = f"{src.speaker}{src.title}"
     if not all(p in owner or p in shown for p in question.persons):

@@ -118,7 +118,7 @@ class QA:
         keyword = self.archive.keyword()
         sources = [Source(c.n, c.doc_id, c.start, c.end, c.hit_start, c.hit_end, c.title, c.speaker,
                           document_year(c.date, c.title), c.meeting) for c in citations]
-        weights = subject_weights(key_terms(tokenize(question), keyword.df), keyword.idf)  # not the aliases
+        weights = subject_weights(key_terms(tokenize(question), keyword.df, question), keyword.idf)  # not the aliases
         s = self.settings
         limits = Thresholds(about=s.answer_about, about_list=s.answer_about_list, top_about=s.answer_top_about)
         return extract(analyse_question(question, retrieval.info.named_years), sources, self.retriever.texts(),

@@ -42,7 +42,7 @@ _KIND_PATTERNS: list[tuple[Kind, re.Pattern[str]]] = [
 ]
 _PART_SPLIT = re.compile(r"[？?；;]+|[，,](?=(?:由|是)?(?:谁|哪个|哪些|哪位|什么时候|何时|多少|几)[^，,]{0,12}[？?]?$)")
 _ITEM = re.compile(r"第([一二三四五六七八九十两\d]{1,3})(?:项|条|点|件|方面|部分)")
-_PROVINCES = (
+PROVINCES = (
     "北京", "天津", "河北", "山西", "内蒙古", "辽宁", "吉林", "黑龙江", "上海", "江苏", "浙江", "安徽", "福建",
     "江西", "山东", "河南", "湖北", "湖南", "广东", "广西", "海南", "重庆", "四川", "贵州", "云南", "西藏",
     "陕西", "甘肃", "青海", "宁夏", "新疆", "香港", "澳门", "台湾",
@@ -74,6 +74,9 @@ class Question:
     years: list[int] = field(default_factory=list)  # years written in the question (set by the caller)
     doc_years: list[int] = field(default_factory=list)  # years of a document it names: "2024年政府工作报告"
     named: list[Specific] = field(default_factory=list)  # sessions and congresses it names ("十六大", "第五次")
+    doc_kinds: list[str] = field(default_factory=list)  # the kind of document it names with a year (政府工作报告)
+    national: bool = False  # it names the State Council's or a nationwide document (see `national`)
+    events: list[str] = field(default_factory=list)  # meetings and forums it names ("中央经济工作会议")
 
     @property
     def kinds(self) -> list[Kind]:
@@ -102,7 +105,7 @@ def places_in(question: str) -> list[str]:
     """Places the question names: provinces by name, and "X省/X市/X区/X县…" with a real name before the
     suffix."""
     text = normalize(question)
-    found = [p for p in _PROVINCES if p in text]
+    found = [p for p in PROVINCES if p in text]
     for m in _PLACE.finditer(text):
         name = m.group(1).lstrip(_NOT_NAME_START)
         if (len(name) < 2 or _NOT_PLACE.match(name) or re.search(r"[各全本该每对和与及的了要哪几有]|多少|什么", name)
@@ -124,10 +127,16 @@ _PERSON_AFTER = re.compile(rf"(?:副)?(?:{_TITLE})([\u4e00-\u9fff]{{2,3}})(?=[�
 _NOT_NAME = re.compile(r"[局委办市区县省部厅院会长副党政府全各本该总在的了和与及对是把将个位名上下讲话里时后前说指要们这那]")
 
 
+# a name before what a person does in a meeting: "叶剑英作的报告", "王沪宁主持"
+_PERSON_ACTS = re.compile(r"(?:^|(?<=[^\u4e00-\u9fff])|(?<=[上由是和与及的]))([\u4e00-\u9fff]{2,3}?)"
+                          r"(?=作的|作了|所作|主持|发表|同志)")
+
+
 def persons_in(question: str) -> list[str]:
-    """People the question names next to a title: "罗振宇副区长" / "区长林书航" -> 罗振宇 / 林书航."""
+    """People the question names next to a title or before what they did: "罗振宇副区长" / "区长林书航" /
+    "叶剑英作的报告" -> 罗振宇 / 林书航 / 叶剑英."""
     found: list[str] = []
-    for pattern in (_PERSON_BEFORE, _PERSON_AFTER):
+    for pattern in (_PERSON_BEFORE, _PERSON_AFTER, _PERSON_ACTS):
         for m in pattern.finditer(question):
             name = m.group(1)
             if name[0] in _SURNAMES and not _NOT_NAME.search(name) and name not in found:
@@ -135,13 +144,50 @@ def persons_in(question: str) -> list[str]:
     return found
 
 
-_DOC_YEAR = re.compile(r"((?:19|20)\d{2})年(?:的|度)?(?:[\u4e00-\u9fff]{0,8}?)(?:政府工作报告|工作报告|预算报告|计划报告|决议)")
+_DOC_YEAR = re.compile(r"((?:19|20)\d{2})年(?:的|度)?(?:[\u4e00-\u9fff]{0,8}?)(政府工作报告|工作报告|预算报告|计划报告|决议)")
 
 
 def document_years(question: str) -> list[int]:
     """Years that name a document rather than a time: "2024年政府工作报告" is the report of 2024 (its review
     of 2023 does not answer it), "2024年的GDP" is not a document."""
     return sorted({int(m.group(1)) for m in _DOC_YEAR.finditer(normalize(question))})
+
+
+def document_kinds(question: str) -> list[str]:
+    """The kind of document a question names with its year ("2018年政府工作报告" -> 政府工作报告): an answer
+    from a speech of that year does not do."""
+    return sorted({m.group(2) for m in _DOC_YEAR.finditer(normalize(question))})
+
+
+_EVENT_RUN = re.compile(r"[\u4e00-\u9fff0-9]+")
+_EVENT_END = re.compile(r"(?:座谈会|峰会|博览会|年会|论坛|大会|全会|会议)")
+_EVENT_CUT = re.compile(r".*(?:[的在是把从向于给让被并了到]|召开|举行|出席|参加|主持)")
+_NOT_EVENT = re.compile(r"^(?:本|这|那|该|此|各|每|历次|上次|下次|有关|相关)|[届次哪几何]|什么|^[0-9]*$")
+
+
+def events_in(question: str) -> list[str]:
+    """Meetings, forums and congresses the question names ("2018年底召开的中央经济工作会议" -> 中央经济工作
+    会议, "博鳌亚洲论坛年会"): an answer from a document about another event does not do. Not "这次会议"
+    or "哪场国际峰会" (the event is what is asked), and not sessions by number ("十四届二次会议": `bot.refusal.specifics` checks those)."""
+    found: list[str] = []
+    for run in _EVENT_RUN.findall(normalize(question)):
+        ends = [m.end() for m in _EVENT_END.finditer(run)]
+        if not ends:
+            continue
+        name = run[: ends[-1]]
+        last = list(_EVENT_END.finditer(name))[-1]
+        head = _EVENT_CUT.sub("", name[: last.start()])
+        name = re.sub(r"^[0-9]{4}年(?:底|初|末)?", "", head + last.group(0))
+        if len(name) >= 4 and not _NOT_EVENT.search(name) and name not in found:
+            found.append(name)
+    return found
+
+
+def national(question: str) -> bool:
+    """Does the question name the State Council's or a nationwide document ("国务院政府工作报告", "全国经济
+    增长预期目标" with a report's year) and no province? Then a province's report does not answer it."""
+    q = normalize(question)
+    return not places_in(q) and ("国务院" in q or ("全国" in q and bool(_DOC_YEAR.search(q))))
 
 
 def analyse_question(question: str, years: list[int] | None = None) -> Question:
@@ -160,4 +206,4 @@ def analyse_question(question: str, years: list[int] | None = None) -> Question:
         item = int(raw) if raw.isdigit() else cn_number(raw.replace("两", "二"))
     named = [sp for sp in specifics(question) if sp.year is None]
     return Question(question, parts, item, places_in(question), persons_in(question), list(years or []),
-                    document_years(question), named)
+                    document_years(question), named, document_kinds(question), national(question), events_in(question))

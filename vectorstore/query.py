@@ -53,16 +53,38 @@ def is_word(term: str, df: Mapping[str, int]) -> bool:
     return not _CJK_WORD.fullmatch(term) or rjieba.has_word(term) or df.get(term, 0) >= 2
 
 
-def key_terms(tokens: list[str], df: Mapping[str, int] | None = None) -> list[str]:
+def straddled(term: str, text: str) -> bool:
+    """Is every occurrence of the term in the text cut across by a dictionary word ("人代会上作的": "会上"
+    runs across the start of "上作")? Then the term is a segmentation accident even when the same accident
+    recurs in the archive ("会议上作报告")."""
+    found = False
+    for m in re.finditer(re.escape(term), text):
+        found = True
+        a, b = m.start(), m.end()
+        cut = any(rjieba.has_word(text[i:j])
+                  for edge in (a, b) for i in range(max(0, edge - 3), edge) for j in range(edge + 1, min(len(text), edge + 3) + 1)
+                  if j - i >= 2 and not (a <= i and j <= b))
+        if not cut:
+            return False
+    return found
+
+
+def key_terms(tokens: list[str], df: Mapping[str, int] | None = None, text: str = "") -> list[str]:
     """The question's tokens that say what it is about, in order, once each: no interrogatives, generic
     words or single characters (single digits stay).
 
     With `df` (passage frequency of each token in the archive), a term that is not a real word (see
     `is_word`) is replaced by its dictionary parts ("何立峰" unknown -> its parts; "率定" -> nothing), so a
-    segmentation accident never becomes the rarest, heaviest term of the question."""
+    segmentation accident never becomes the rarest, heaviest term of the question. With the question's
+    `text` as well, a two-character term outside the dictionary that a dictionary word cuts across there
+    (`straddled`) is such an accident too, however often the archive repeats it (longer ones, "赤字率",
+    are names and compounds the dictionary lacks)."""
     seen: list[str] = []
     for token in tokens:
-        parts = [token] if df is None or is_word(token, df) else rjieba.cut(token, False)
+        real = df is None or is_word(token, df)
+        if real and df is not None and text and len(token) == 2 and _CJK_WORD.fullmatch(token) and not rjieba.has_word(token):
+            real = not straddled(token, text)
+        parts = [token] if real else rjieba.cut(token, False)
         for t in parts:
             if t in _GENERIC or len(t) < 2 and not _NUMERIC.match(t) or t in seen or is_asking(t):
                 continue

@@ -161,3 +161,61 @@ def test_a_paraphrase_is_answered_from_the_first_ranked_passage_only() -> None:
     assert "４０公里" in loose.text
     later = [Source(3, s.doc_id, s.start, s.end, s.hit_start, s.hit_end, s.title, s.speaker, s.year) for s in src]
     assert not extract(q, later, DOCS, weights, question_bigrams(question), Thresholds(top_about=0.2)).answered
+
+
+# --- what a question pins down beyond its subject: the event, the kind of document, the role, the day ---
+BRIEFING = """某县防汛工作会议情况通报
+6月3日，某县召开防汛工作会议。县长周文彬主持会议。副县长李华、县人大常委会副主任赵平出席会议。
+正式会议定于6月在县政府召开。
+正式会议具体时间为6月18日上午。
+"""
+SPEECH = """在2026年全县经济工作会议上的讲话
+今年全县地区生产总值要增长７％左右。
+"""
+PROVINCE = """2026年某省政府工作报告
+全省地区生产总值增长５％左右。
+"""
+DOCS |= {"briefing.txt": BRIEFING, "speech.txt": SPEECH, "province.txt": PROVINCE}
+TITLES |= {"briefing.txt": "某县防汛工作会议情况通报", "speech.txt": "在2026年全县经济工作会议上的讲话",
+           "province.txt": "2026年浙江省政府工作报告"}
+YEARS |= {"briefing.txt": 2025, "speech.txt": 2026, "province.txt": 2026}
+
+
+def test_a_meeting_the_sources_do_not_name_is_refused() -> None:
+    assert "周文彬主持" in ask("防汛工作会议由谁主持？", ("briefing.txt",)).text
+    assert not ask("全省防汛工作会议由谁主持？", ("briefing.txt",)).answered
+
+
+def test_a_report_named_with_its_year_is_answered_from_that_kind_of_document_only() -> None:
+    got = ask("2026年政府工作报告把地区生产总值增长目标定为多少？", ("speech.txt", "report.md"))
+    assert [u.doc_id for u in got.units] == ["report.md"] and "５.５％" in got.text
+    assert "７％" in ask("2026年全县经济工作会议把地区生产总值增长目标定为多少？", ("speech.txt",)).text
+
+
+def test_a_national_report_is_not_answered_from_a_provinces() -> None:
+    assert ask("2026年政府工作报告把地区生产总值增长目标定为多少？", ("province.txt",)).answered
+    assert not ask("2026年国务院政府工作报告把地区生产总值增长目标定为多少？", ("province.txt",)).answered
+
+
+def test_which_official_gets_the_sentence_with_that_title() -> None:
+    got = ask("防汛工作会议上，哪位副主任出席了会议？", ("briefing.txt",))
+    assert "副主任赵平" in got.text and "周文彬主持" not in got.text
+
+
+def test_which_day_prefers_the_sentence_with_the_day() -> None:
+    got = ask("正式会议是哪天召开的？", ("briefing.txt",))
+    assert "6月18日" in got.text and "6月在县政府召开" not in got.text  # a month is no answer to "哪天"
+
+
+def test_a_short_form_is_held_loosely_by_its_full_words() -> None:
+    from bot.answer import share
+
+    assert share([("人代会", 1.0)], "浙江省第十四届人民代表大会第四次会议") == 0.5
+    assert share([("人代会", 1.0)], "人民群众的意见") == 0.0
+
+
+def test_a_cut_asked_of_an_amount_is_answered_by_a_rate_or_an_amount() -> None:
+    from bot.answer import implied_units
+
+    assert {"%", "元"} <= set(implied_units("区级一般性支出压减多少？"))
+    assert "元" not in implied_units("生产总值增长目标是多少？")  # growth: a rate only

@@ -61,3 +61,33 @@ def test_a_year_naming_a_report_is_the_reports_year() -> None:
     assert document_years("临江区2024年政府工作报告给地区生产总值定的增长目标是多少？") == [2024]
     assert document_years("2018年政府工作报告给财政赤字率定了多少？") == [2018]
     assert document_years("2024年全区地区生产总值增长多少？") == []
+
+
+def test_events_named_are_the_meeting_not_the_words_around_it() -> None:
+    from bot.question import events_in
+
+    assert events_in("2018年底召开的中央经济工作会议是哪几天开的？") == ["中央经济工作会议"]
+    assert events_in("2019年博鳌亚洲论坛年会开幕式上的主旨演讲是谁作的？") == ["博鳌亚洲论坛年会"]
+    assert events_in("纪念地方人大设立常委会40周年座谈会上，是谁传达了指示并主持会议？") == [
+        "纪念地方人大设立常委会40周年座谈会"]
+    assert events_in("上海合作组织峰会上讲了什么？") == ["上海合作组织峰会"]
+    # the asked event, "this meeting", and sessions by number (checked by `specifics`) are not constraints
+    assert events_in("广东要全力做好哪场国际峰会的服务保障？") == []
+    assert events_in("共享单车乱停放，会议决定怎么办？") == []
+    assert events_in("十四届全国人大二次会议的决议怎么说？") == []
+
+
+def test_a_document_kind_named_with_its_year_and_a_national_one() -> None:
+    from bot.question import document_kinds, national
+
+    assert document_kinds("2018年政府工作报告对海南作了什么部署？") == ["政府工作报告"]
+    assert document_kinds("2018年海南作了什么部署？") == []
+    assert national("2026年国务院政府工作报告把全国经济增长目标定为多少？")
+    assert not national("2026年浙江省政府工作报告把经济增长目标定为多少？")
+    assert not national("全国政协委员提了什么建议？")
+
+
+def test_people_named_before_what_they_did() -> None:
+    assert persons_in("十一大上叶剑英作的关于修改党章的报告提出了哪些要求？") == ["叶剑英"]
+    assert persons_in("王沪宁作的总结讲话讲了什么？") == ["王沪宁"]
+    assert persons_in("会议由谁主持？") == [] and persons_in("何时主持召开？") == []

@@ -57,3 +57,14 @@ def test_an_unknown_compound_falls_back_to_its_dictionary_parts() -> None:
 
 def test_digits_and_latin_words_are_never_accidents() -> None:
     assert key_terms(["2035", "GDP", "5"], {}) == ["2035", "GDP", "5"]
+
+
+def test_an_accident_that_recurs_is_still_one_where_a_word_cuts_across_it() -> None:
+    """"省人代会上作的": "会上" runs across "上作"; the archive repeats the same cut ("会议上作报告"), so
+    passage frequency alone keeps it. A name the dictionary lacks is not cut across and stays."""
+    question = "浙江的省政府工作报告是哪天在省人代会上作的？"
+    df = {"上作": 9, "浙江": 50, "何立峰": 3}
+    assert "上作" in key_terms(["浙江", "上作"], df)  # without the question's text: kept
+    assert key_terms(["浙江", "上作"], df, question) == ["浙江"]
+    assert key_terms(["何立峰", "上作"], df, "何立峰在会上作的讲话") == ["何立峰"]
+    assert key_terms(["赤字率"], {"赤字率": 40}, "财政赤字率定了多少") == ["赤字率"]  # three characters: kept
