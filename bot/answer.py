@@ -62,10 +62,11 @@ _WHO_WEAK = re.compile(
     r"|[\u4e00-\u9fff]{1,12}(?:局|委|办|厅|部|处|科|中心|政府|小组|公司|大队|支队|委员会|办公室)"
 )
 _WHERE = re.compile(
-    r"在[^，。；]{1,16}?(?:召开|举行|开幕|举办|考察|调研|视察|进行|建设|设立)|地点|[\u4e00-\u9fff]{2,}"
+    r"在[^，。；]{1,16}?(?:召开|举行|开幕|举办|考察|调研|视察|进行|建设|设立)|地点|位于|坐落|地处|[\u4e00-\u9fff]{2,}"
     r"(?:省|市|县|区|村|镇|港|湾|河|山|路|街|广场|会议室|大厦|中心)"
 )
-_WHY = re.compile(r"为了|旨在|目的|因为|由于|是为|以便|从而|为的是|之所以|原因|为此|以确保|有利于|意义")
+_WHY = re.compile(r"为了|旨在|目的|因为|由于|是为|以便|从而|为的是|之所以|原因|为此|以确保|有利于|意义"
+                  r"|[，,]以(?!及|上|下|来|后|前|内|外|往|为)[\u4e00-\u9fff]|关系到|事关|关乎|直接关系|反映出|说明了")
 _DECISION = re.compile(r"决定|议定|要求|提出|部署|安排|明确|同意|确定|必须|务必|力争|重点|着力|坚持|推进|加快|实施")
 _EVIDENCE: dict[Kind, re.Pattern[str]] = {
     "number": _FIGURE, "date": _DATE, "who": _WHO, "where": _WHERE, "why": _WHY, "decision": _DECISION,
@@ -560,6 +561,22 @@ class Thresholds:
     top_n: int = 2
 
 
+_ASKED_NOUN = "(?:哪座|哪个|哪一个|哪位|哪名|哪家|哪所|哪条|哪种|哪类|哪片|哪一|什么)"
+
+
+def part_weights(weights: Weights, part: Part, parts: int) -> list[tuple[str, float]]:
+    """The subject of one part of a question. The noun a "where/when" asks with ("哪座城市", "什么时间") is
+    the kind of the answer, not what it is about (a "who"'s, "哪位国务委员", is the role it must name). In a
+    compound question a part is about its own terms ("博览会在哪座城市开幕？主题是什么？": the first part is
+    about the 博览会, the second about its 主题); a part without any ("由谁负责？") about the whole question's."""
+    flat = _sq(part.text)
+    out = list(weights)
+    if part.kind in ("where", "date"):
+        out = [(t, w) for t, w in out if not re.search(_ASKED_NOUN + re.escape(t), flat)] or out
+    own = [(t, w) for t, w in out if t in flat]
+    return own if parts > 1 and own else out
+
+
 def merge_units(units: list[Unit], new: Sequence[Unit]) -> None:
     """Add the units of another part: one inside a unit already shown adds nothing; one that holds a unit
     already shown takes its place (the part before showed less of the same text)."""
@@ -589,12 +606,13 @@ def extract(question: Question, sources: Sequence[Source], texts: dict[str, str]
     for i, part in enumerate(question.parts):
         if units and part.kind in NEEDS_EVIDENCE and any(_evidence(part.kind, u.text) >= 1.0 for u in units):
             continue  # "提出了哪些要求？由谁负责？": the items shown already say who
-        got = _answer_part(question, part, i, sources, texts, weights, bigrams, lim)
+        own = part_weights(weights, part, len(question.parts))
+        got = _answer_part(question, part, i, sources, texts, own, bigrams, lim)
         if not got and lim.top_about < lim.about:
             # a paraphrase shares few words with its answer: in the passages retrieval ranked first, less will do
             top = [s for s in sources if s.n <= lim.top_n]
             loose = dataclasses.replace(lim, about=lim.top_about, about_list=min(lim.about_list, lim.top_about))
-            got = _answer_part(question, part, i, top, texts, weights, bigrams, loose)
+            got = _answer_part(question, part, i, top, texts, own, bigrams, loose)
         if got:
             merge_units(units, got)
         else:

@@ -190,12 +190,15 @@ def national(question: str) -> bool:
     return not places_in(q) and ("国务院" in q or ("全国" in q and bool(_DOC_YEAR.search(q))))
 
 
+_TAIL = re.compile(r"是什么|是啥|什么|怎么样|如何|是|呢|吗|呀|的|了|请问|那|还|又|都|分别|具体|有哪些|哪些|[^\u4e00-\u9fff]")
+
+
 def analyse_question(question: str, years: list[int] | None = None) -> Question:
     parts: list[Part] = []
     for piece in split_parts(question):
         kind = kind_of(piece)
-        if parts and kind in ("fact", "yesno") and len(piece) <= 6:
-            continue  # "是什么", "呢": a tail of the part before
+        if parts and kind in ("fact", "yesno") and len(piece) <= 6 and len(_TAIL.sub("", piece)) < 2:
+            continue  # "是什么", "呢": a tail of the part before ("主题是什么" is a question of its own)
         parts.append(Part(piece, kind))
     if not parts:
         parts = [Part(question, kind_of(question))]

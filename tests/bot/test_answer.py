@@ -219,3 +219,18 @@ def test_a_cut_asked_of_an_amount_is_answered_by_a_rate_or_an_amount() -> None:
 
     assert {"%", "元"} <= set(implied_units("区级一般性支出压减多少？"))
     assert "元" not in implied_units("生产总值增长目标是多少？")  # growth: a rate only
+
+
+def test_each_part_of_a_compound_question_is_about_its_own_words() -> None:
+    got = ask("防汛工作会议在哪里召开？由谁主持？", ("briefing.txt",))
+    assert "县政府" in got.text and "周文彬主持" in got.text
+
+
+def test_the_noun_a_where_asks_with_is_not_the_subject() -> None:
+    from bot.answer import part_weights
+    from bot.question import Part
+
+    weights = [("博览会", 1.0), ("城市", 1.0), ("主题", 1.0)]
+    assert part_weights(weights, Part("博览会在哪座城市开幕", "where"), 2) == [("博览会", 1.0)]
+    assert part_weights(weights, Part("主题是什么", "fact"), 2) == [("主题", 1.0)]
+    assert part_weights(weights, Part("由谁主持", "who"), 2) == weights  # no words of its own: the whole question's

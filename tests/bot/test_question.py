@@ -91,3 +91,9 @@ def test_people_named_before_what_they_did() -> None:
     assert persons_in("十一大上叶剑英作的关于修改党章的报告提出了哪些要求？") == ["叶剑英"]
     assert persons_in("王沪宁作的总结讲话讲了什么？") == ["王沪宁"]
     assert persons_in("会议由谁主持？") == [] and persons_in("何时主持召开？") == []
+
+
+def test_a_short_question_with_a_word_of_its_own_is_a_part() -> None:
+    parts = analyse_question("博览会在哪座城市开幕？主题是什么？").parts
+    assert [(p.text, p.kind) for p in parts] == [("博览会在哪座城市开幕", "where"), ("主题是什么", "fact")]
+    assert len(analyse_question("会议决定了什么？是什么？").parts) == 1
