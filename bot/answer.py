@@ -86,6 +86,8 @@ _TARGET = re.compile(r"以上|左右|以内|以下|力争|预期|目标|计划|�
 HEADER_CHARS = 400  # the first characters of a document: its title block
 PARAGRAPH_CONTEXT = 200  # characters of the unit's own paragraph before it read as its context
 MAX_SENTENCE = 160  # characters of one answer sentence at most (longer ones are cut to their clauses)
+MAX_RUN = 320  # characters of a run of "；" clauses that lists things (a list asked of one sentence)
+_RUN = re.compile(r"[；;]")
 MAX_ITEM = 150  # characters of one list item shown at most (to its first sentence end)
 MAX_ITEMS = 20
 
@@ -466,11 +468,19 @@ def list_candidates(text: str, src: Source, weights: Weights, part_index: int, k
 
 
 def _spans(text: str, src: Source, kind: Kind) -> list[tuple[int, int, str]]:
-    """Candidate spans in the cited window, each with the context it is read with: its sentences; for the
-    kinds that need a thing (a body, a figure …), also each sentence with the next one ("…6月底前完成。由
-    区城管局牵头负责。") and every list item it touches, with the item's lead as context."""
+    """Candidate spans in the cited window, each with the context it is read with: its sentences; for a
+    list, also a run of clauses ended by "；" taken to the end of its sentence ("第一步，…；第二步，…。");
+    for the kinds that need a thing (a body, a figure …), also each sentence with the next one ("…6月底前
+    完成。由区城管局牵头负责。") and every list item it touches, with the item's lead as context."""
     sents = _sentences(text, src)
     out = [(a, b, "") for a, b in sents]
+    if kind == "list":
+        for i, (a, _end) in enumerate(sents):
+            j = i
+            while text[sents[j][1] - 1] in "；;" and j + 1 < len(sents) and "\n" not in text[sents[j][1] : sents[j + 1][0]]:
+                j += 1
+            if j > i and sents[j][1] - a <= MAX_RUN:
+                out.append((a, sents[j][1], ""))
     if kind in NEEDS_EVIDENCE:
         for (a, b), (_, d) in zip(sents, sents[1:], strict=False):
             # within a paragraph, or across a line that wraps mid-sentence (scanned pages, OCR)
@@ -501,7 +511,7 @@ def sentence_candidates(text: str, src: Source, weights: Weights, part: Part, pa
     for a, b, ctx in _spans(text, src, part.kind):
         if _is_heading_or_markup(text, a, b, src.title):
             continue
-        a, b = _focus(text, a, b, weights, part.kind, MAX_SENTENCE)
+        a, b = _focus(text, a, b, weights, part.kind, MAX_RUN if _RUN.search(text, a, b) else MAX_SENTENCE)
         sent = text[a:b]
         about = share(weights, sent)
         # the header lines of a document ("——2026年1月14日在……会议上", "主持人：…") are about the document
@@ -520,6 +530,18 @@ def sentence_candidates(text: str, src: Source, weights: Weights, part: Part, pa
         out.append(Candidate(score, max(about, 0.8 * about_ctx),
                              [Unit(src.n, src.doc_id, a, b, sent, "sentence", part_index)]))
     return out
+
+
+_CLAUSE_END = re.compile(r"[，,；;：:。]")
+
+
+def inline_list(text: str) -> bool:
+    """Does a sentence list things without markers: "A、B和C", "“A”“B”", or three or more clauses
+    that open alike ("始终代表…，始终代表…，始终代表…"), or a run of "；" clauses?"""
+    if _INLINE_LIST.search(text) or len(_RUN.findall(text.rstrip("；;"))) >= 1:
+        return True
+    heads = [c.strip()[:2] for c in _CLAUSE_END.split(text) if len(c.strip()) >= 4]
+    return any(heads.count(h) >= 3 for h in set(heads))
 
 
 def _subject_label(terms: Weights) -> str:
@@ -694,7 +716,7 @@ def _answer_part(question: Question, part: Part, index: int, sources: Sequence[S
         sents = [c for c, e in zip(sents, ev, strict=True) if e >= floor]
     sents = [c for c in sents if c.subject >= lim.about and ok(c)]
     if part.kind == "list":  # no list found: a sentence that lists things inline ("A、B和C") still answers
-        sents = [c for c in sents if _INLINE_LIST.search(c.units[0].text) or question.item is not None]
+        sents = [c for c in sents if inline_list(c.units[0].text) or question.item is not None]
     margin = 0.1 if part.kind == "decision" else lim.list_margin
     if best_list is not None and (not sents or best_list.lead_subject >= max(c.subject for c in sents) - margin):
         return best_list.units  # a list introduced as about the subject; else the sentence that says it

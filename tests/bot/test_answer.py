@@ -234,3 +234,25 @@ def test_the_noun_a_where_asks_with_is_not_the_subject() -> None:
     assert part_weights(weights, Part("博览会在哪座城市开幕", "where"), 2) == [("博览会", 1.0)]
     assert part_weights(weights, Part("主题是什么", "fact"), 2) == [("主题", 1.0)]
     assert part_weights(weights, Part("由谁主持", "who"), 2) == weights  # no words of its own: the whole question's
+
+
+PLAN = """某县发展规划
+全县发展按两步安排：第一步，到2027年建成县域物流中心；第二步，到2030年建成区域商贸枢纽。
+规划要求，始终坚持生态优先，始终坚持民生为本，始终坚持改革创新。
+"""
+DOCS |= {"plan.txt": PLAN}
+TITLES |= {"plan.txt": "某县发展规划"}
+YEARS |= {"plan.txt": 2025}
+
+
+def test_a_list_written_as_clauses_is_answered_whole() -> None:
+    got = ask("全县发展两步安排中，第一步和第二步分别是什么？", ("plan.txt",))
+    assert "县域物流中心" in got.text and "区域商贸枢纽" in got.text  # the run of "；" clauses to its end
+
+
+def test_clauses_that_open_alike_are_a_list() -> None:
+    from bot.answer import inline_list
+
+    assert inline_list("始终坚持生态优先，始终坚持民生为本，始终坚持改革创新。")
+    assert inline_list("第一步，建成物流中心；第二步，建成商贸枢纽。")
+    assert not inline_list("规划要求，坚持生态优先，推进改革创新。")

@@ -97,3 +97,8 @@ def test_a_short_question_with_a_word_of_its_own_is_a_part() -> None:
     parts = analyse_question("博览会在哪座城市开幕？主题是什么？").parts
     assert [(p.text, p.kind) for p in parts] == [("博览会在哪座城市开幕", "where"), ("主题是什么", "fact")]
     assert len(analyse_question("会议决定了什么？是什么？").parts) == 1
+
+
+def test_asking_for_each_of_several_is_a_list() -> None:
+    assert kind_of("第一步和第二步分别要达到什么？") == "list"
+    assert kind_of("两项指标分别是多少？") == "number"
