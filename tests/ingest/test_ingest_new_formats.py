@@ -93,5 +93,19 @@ def test_doc_without_antiword_or_catdoc() -> None:
 
 def test_doc_falls_back_to_the_second_program(tmp_path: Path) -> None:
     """antiword refusing a file is not the end: the next program is tried (here `cat`, standing in for catdoc)."""
-    raw = read_doc(OLE_MAGIC + "备用程序读出的文字".encode(), commands=(("false", []), ("cat", [])))
+    # `cat` prints the 8 magic bytes too: enough text that they do not make the output look garbled
+    raw = read_doc(OLE_MAGIC + ("备用程序读出的文字。" * 10).encode(), commands=(("false", []), ("cat", [])))
     assert "备用程序读出的文字" in raw.pages[0]
+
+
+def test_garbled_text_is_refused_or_read_by_the_next_program() -> None:
+    """catdoc reads a long run of Chinese without ASCII punctuation as 8-bit text ("ÄãºÃ…"): such output is
+    no document. Here `python3 -c` prints what each program would."""
+    garble = ("python3", ["-c", "print('ÄãºÃÎÒÃÇ' * 40)"])
+    good = ("python3", ["-c", "print('会议决定：改造供水管网186公里。')"])
+    data = OLE_MAGIC + b"\0" * 600
+    with pytest.raises(IngestError) as info:
+        read_doc(data, commands=(garble,))
+    assert "乱码" in str(info.value)
+    assert "供水管网186公里" in read_doc(data, commands=(garble, good)).pages[0]
+    assert "供水管网186公里" in read_doc(data, commands=(good, garble)).pages[0]
