@@ -147,7 +147,7 @@ def test_the_year_of_a_named_report_must_be_the_documents_year() -> None:
     assert not ask("2025年政府工作报告定的地区生产总值增长目标是多少？", ("report.md",)).answered
 
 
-def test_a_paraphrase_is_answered_from_the_first_ranked_passage_only() -> None:
+def test_a_paraphrase_is_answered_from_the_first_ranked_passages_only() -> None:
     from bot.answer import Thresholds
 
     # holds few of the words of "完成全县河道清淤４０公里" that the minutes use: below the share a sentence needs
@@ -159,7 +159,7 @@ def test_a_paraphrase_is_answered_from_the_first_ranked_passage_only() -> None:
     loose = extract(q, src, DOCS, weights, question_bigrams(question), Thresholds(top_about=0.2))
     assert not strict.answered
     assert "４０公里" in loose.text
-    later = [Source(3, s.doc_id, s.start, s.end, s.hit_start, s.hit_end, s.title, s.speaker, s.year) for s in src]
+    later = [Source(4, s.doc_id, s.start, s.end, s.hit_start, s.hit_end, s.title, s.speaker, s.year) for s in src]
     assert not extract(q, later, DOCS, weights, question_bigrams(question), Thresholds(top_about=0.2)).answered
 
 
@@ -256,3 +256,11 @@ def test_clauses_that_open_alike_are_a_list() -> None:
     assert inline_list("始终坚持生态优先，始终坚持民生为本，始终坚持改革创新。")
     assert inline_list("第一步，建成物流中心；第二步，建成商贸枢纽。")
     assert not inline_list("规划要求，坚持生态优先，推进改革创新。")
+
+
+def test_a_count_of_people_written_with_its_noun_is_a_count_of_people() -> None:
+    from bot.answer import _evidence
+
+    assert _evidence("number", "中國在國外約有一千二百萬僑民。", "人") == 1.0
+    assert _evidence("number", "現在共有黨員四百二十人。", "名") == 1.0
+    assert _evidence("number", "一九八○年以前建成工业体系。") == 0.0  # a year written in Chinese is no count
