@@ -103,7 +103,7 @@ class Settings(BaseSettings):
     refusal_depth: int = 3  # how many top passages the refusal rules read
     answer_about: float = 0.5  # share of the subject's weight an answer sentence (with its context) must hold
     answer_about_list: float = 0.45  # the same for a list (its lead, heading and item openings)
-    answer_top_about: float = 0.2  # what will do in the two first-ranked passages when nothing else does
+    answer_top_about: float = 0.2  # what will do in the three first-ranked passages when nothing else does
     agreement_depth: int = 3  # hybrid: refuse when the top documents of keyword and dense search share none
     min_year_support: float = 0.25  # refuse when passages about the named year match this much worse than others
 
