@@ -416,7 +416,7 @@ class Admin:
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
         except OSError:
             return False  # unreadable: the indexer reports why, nothing is replaced
-        return archive.content_key(digest) != row.sha256
+        return archive.content_key(digest, doc_id) != row.sha256
 
     @staticmethod
     def _report_row(r: FileResult) -> list[object]:

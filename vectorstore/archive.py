@@ -20,6 +20,7 @@ import numpy as np
 
 from core.settings import Settings
 from ingest import discover, load_document, split_document
+from ingest.discover import EXTENSIONS
 from ingest.model import Document, IngestError, Passage
 from ingest.ocr import OcrOptions, PageFn
 from vectorstore.catalog import Catalog, DocRow
@@ -27,6 +28,7 @@ from vectorstore.chroma_store import DenseStore
 from vectorstore.embeddings import Embedder, get_embedder
 from vectorstore.keyword import KeywordIndex, tokenize
 
+SCANNABLE = frozenset(ext for ext, kind in EXTENSIONS.items() if kind in ("pdf", "ofd", "image"))
 INDEX_VERSION = "1"  # bump when what is embedded or tokenized for a passage changes
 
 
@@ -191,10 +193,14 @@ class Archive:
         return self.catalog.full_document(self.collection, doc_id)
 
     # --- writing ---
-    def content_key(self, raw_sha: str) -> str:
-        """A document's key: its bytes plus everything that decides its passages and vectors."""
+    def content_key(self, raw_sha: str, name: str = "") -> str:
+        """A document's key: its bytes plus everything that decides its passages and vectors; for a file
+        that may hold scanned pages (`name`'s extension: pdf, ofd, images), the OCR engine too, so that
+        turning OCR on re-reads the scans it skipped."""
         s = self.settings
         config = f"{INDEX_VERSION}|{s.chunk_size}|{s.chunk_overlap}|{self.embedder.name}"
+        if Path(name).suffix.lower() in SCANNABLE:
+            config += f"|ocr={s.ocr}"
         return hashlib.sha256(f"{raw_sha}|{config}".encode()).hexdigest()
 
     def _embed(self, texts: list[str]) -> np.ndarray:
@@ -267,7 +273,7 @@ class Archive:
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
         except OSError:
             return None
-        if self.content_key(digest) == known.sha256:
+        if self.content_key(digest, doc_id) == known.sha256:
             return FileResult(str(path), doc_id, "unchanged", passages=known.n_passages)
         return None
 
@@ -282,7 +288,7 @@ class Archive:
             doc = load_document(path, doc_id, max_bytes=s.max_file_mb * 2**20, ocr=ocr)
         except IngestError as exc:
             return FileResult(str(path), doc_id, "failed", error=str(exc))
-        doc.sha256 = self.content_key(doc.sha256)
+        doc.sha256 = self.content_key(doc.sha256, doc_id)
         known = self.catalog.document(self.collection, doc_id)
         if known is not None and known.state == "ok" and known.sha256 == doc.sha256:
             return FileResult(str(path), doc_id, "unchanged", passages=known.n_passages)

@@ -262,3 +262,27 @@ def test_ocr_off(indexed: tuple[Any, Any, Path]) -> None:
         load_document(folder / "notice.png", "notice.png", ocr=off)
     doc = load_document(folder / "scan.pdf", "scan.pdf", ocr=off)
     assert "Municipal Government" in doc.text and "十二亿元" not in doc.text
+
+
+def test_turning_ocr_on_rereads_the_scans_it_skipped(indexed: tuple[Any, Any, Path], tmp_path: Path) -> None:
+    """A mixed PDF indexed with OCR off keeps its text page only; once OCR is on, the next run reads it again
+    (the OCR engine is part of a scannable file's key), while a text file stays unchanged."""
+    import shutil
+
+    from core.settings import Settings
+    from vectorstore.archive import Archive
+
+    _, _, folder = indexed
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    shutil.copy(folder / "scan.pdf", docs / "scan.pdf")
+    (docs / "note.txt").write_text("关于会议室使用的说明\n会议室每周一上午用于例会。\n", encoding="utf-8")
+    off = Archive(Settings(db=tmp_path / "db", ocr="off"))
+    assert off.index_paths([docs]).count("indexed") == 2
+    assert "十二亿元" not in off.document("scan.pdf").text
+    on = Archive(Settings(db=tmp_path / "db", ocr="rapidocr"))
+    report = on.index_paths([docs])
+    assert [(r.doc_id, r.status) for r in sorted(report.results, key=lambda r: r.doc_id)] == [
+        ("note.txt", "unchanged"), ("scan.pdf", "indexed")]
+    assert "十二亿元" in on.document("scan.pdf").text
+    assert on.index_paths([docs]).count("unchanged") == 2
