@@ -79,7 +79,8 @@ class QA:
         - nothing was found;
         - no top passage's document mentions what the question pins down (a year, "第五次", "十七大");
         - a place the question names is in no top source (its title, meeting or passage);
-        - the archive discusses the topic only for other years than the one named (year support);
+        - the archive discusses the topic only for other years than the one named (year support; the
+          refusal names the year, and says how "今年" was read);
         - the top passages together miss most of the question's rare terms (coverage).
         Whether the passages hold an answer of the kind asked is decided after, by `bot.answer.extract`."""
         s = self.settings
@@ -107,7 +108,9 @@ class QA:
             if missing:
                 return REFUSAL_NAMED.format(what="、".join(missing))
         if retrieval.year_support is not None and retrieval.year_support < s.min_year_support:
-            return REFUSAL
+            # say which year was looked for ("今年" is today's year: the note says so)
+            years = "、".join(f"{y}年" for y in retrieval.info.years)
+            return REFUSAL_NAMED.format(what=years) + assumed_year_note(retrieval.info.text).strip()
         views = [f"{head}\n{h.text}" for h, head in zip(top, headings, strict=True)]
         if coverage(retrieval.tokens, views, self.archive.keyword()).share < s.min_coverage:
             return REFUSAL

@@ -126,3 +126,14 @@ def test_passage_saying_what_the_question_says_goes_first(qa) -> None:  # noqa: 
     r.settings = qa.settings.model_copy(update={"phrase_weight": 0.0})
     assert r.search(question).hits  # the rerank is a setting; off, search still works
     r.settings = qa.settings
+
+
+def test_a_year_the_archive_does_not_cover_is_named_in_the_refusal(qa) -> None:  # noqa: ANN001
+    ans = qa.ask("2019年临江区新建了多少个公共停车泊位？")
+    assert ans.refused and "“2019”" in ans.answer
+    from datetime import date
+
+    this_year = date.today().year
+    if this_year not in (2016, 2017):
+        ans = qa.ask("临江区今年新建了多少个公共停车泊位？")
+        assert ans.refused and f"“今年”按{this_year}年理解" in ans.answer
