@@ -29,7 +29,7 @@ from functools import lru_cache
 from bot.question import PROVINCES, Kind, Part, Question
 from bot.refusal import satisfies
 from bot.types import Role, Unit
-from core.zh import SENTENCE_ENDS, normalize, sentence_spans, squash, years_in
+from core.zh import ACRONYMS, SENTENCE_ENDS, normalize, sentence_spans, squash, years_in
 from ingest.headings import find_headings
 from ingest.structure import Enumeration, enumerations
 
@@ -40,11 +40,11 @@ KIND_WORDS = frozenset(
      "总额", "总量", "总数", "数量", "规模", "大约", "大概", "一般"]  # what happened at a meeting: the event a date or place is asked of
 )
 # Years and words of time pin down when (`fits`, `Question.years`); they are not what a question is about.
-_TIME = re.compile(r"^(?:(?:19|20)\d{2}|今年|去年|明年|前年|本年|当年|当时|年底|年初|年内|年末|上半年|下半年|近日|目前)$")
+_TIME = re.compile(r"^(?:(?:19|20)\d{2}|今年|去年|明年|前年|本年|当年|当时|现在|年底|年初|年内|年末|上半年|下半年|近日|目前)$")
 
 _FIGURE = re.compile(
     r"[0-9０-９]+(?:[.．,，][0-9０-９]+)*\s*(?:%|％|‰|[万亿千百]?[\u4e00-\u9fff]{0,3})"
-    r"|[零〇一二两三四五六七八九十百千万亿]+(?:点[零一二三四五六七八九]+)?(?:%|[万亿千百]?[个项条家所次倍名处座辆吨人户件批天位类台套元亩米周年]"
+    r"|[零〇一二两三四五六七八九十百千万亿]+(?:点[零一二三四五六七八九]+)?[多余]?(?:%|[万亿千百]?[个项条家所次倍名处座辆吨人户件批天位类台套元亩米周年]"
     r"|[万亿千百]?[\u4e00-\u9fff]{1,2}?[民员])"  # "一千二百万侨民", "三百名党员"
     r"|百分之[零一二三四五六七八九十点]+|[一二三四五六七八九十]+成"
 )
@@ -54,8 +54,10 @@ _DATE = re.compile(
     r"[0-9０-９]{1,2}月[0-9０-９]{1,2}[日号]|[0-9０-９一二三四五六七八九十]{1,3}月(?:底|中旬|上旬|下旬|前|份|末)?"
     r"|(?:19|20)[0-9]{2}年(?:底|末|初|内|前)?|[一二三四五六七八九〇○零0]{4}年|年底|年内|月底|前完成|之前|日前|以前|当天|当日"
     r"|上午|下午|[0-9０-９]{1,2}日"
+    r"|[用在花][一二三四五六七八九十两0-9０-９]{1,3}(?:年|个月|天)(?:时间|左右|内)?"  # "用三年时间基本解决"
 )
 _DAY = re.compile(r"[0-9０-９一二三四五六七八九十]{1,3}\s*[日号]|当天|当日")
+_ASKS_YEAR = re.compile(r"哪年|哪一年|哪几年|什么年份|何年|哪个年份")
 _ASKS_DAY = re.compile(r"哪天|哪一天|哪日|几月几[日号]|几号|哪几天|哪几日|哪两天|什么日子|日期")
 _WHO = re.compile(r"由[^，。；]{1,24}?(?:牵头|负责|承担|组织|实施|会同|主持|落实)|牵头|负责|主持|承担|分管|会同")
 # A person or body named without saying what they do: weaker evidence of "who".
@@ -64,7 +66,7 @@ _WHO_WEAK = re.compile(
     r"|[\u4e00-\u9fff]{1,12}(?:局|委|办|厅|部|处|科|中心|政府|小组|公司|大队|支队|委员会|办公室)"
 )
 _WHERE = re.compile(
-    r"在[^，。；]{1,16}?(?:召开|举行|开幕|举办|考察|调研|视察|进行|建设|设立)|地点|位于|坐落|地处|[\u4e00-\u9fff]{2,}"
+    r"在[^，。；]{1,16}?(?:召开|举行|开幕|举办|考察|调研|视察|进行|建设|设立|建成|落户|落地|投运|运行|开工)|地点|位于|坐落|地处|[\u4e00-\u9fff]{2,}"
     r"(?:省|市|县|区|村|镇|港|湾|河|山|路|街|广场|会议室|大厦|中心)"
 )
 _WHY = re.compile(r"为了|旨在|目的|因为|由于|是为|以便|从而|为的是|之所以|原因|为此|以确保|有利于|意义"
@@ -200,7 +202,7 @@ def _holds(hay: str, term: str) -> float:
     """1 when the text holds the term; 0.5 when it holds it loosely ("老人" in "老年人": the characters in
     order within a few places; for longer terms, most of their character pairs, or all their characters in
     order as a short form holds them); else 0."""
-    if term in hay:
+    if term in hay or any(full in hay for full in ACRONYMS.get(term, ())):
         return 1.0
     if len(term) == 2:
         i = hay.find(term[0])
@@ -272,15 +274,20 @@ _ROLE = re.compile(r"联系人|主持人|负责人|记录人|讲话人|报告人
 
 def _asked_unit(part: Part) -> str:
     """The unit a "how many" asks for ("多少条" -> 条, "多少钱" -> 元, "多大年龄" -> 岁), "" when generic; for
-    a "when", "day" when it asks for the day ("哪天", "几月几日")."""
+    a "when", "day" when it asks for the day ("哪天", "几月几日"), "year" for the year ("哪一年")."""
     if part.kind == "date":
-        return "day" if _ASKS_DAY.search(part.text) else ""
+        return "day" if _ASKS_DAY.search(part.text) else "year" if _ASKS_YEAR.search(part.text) else ""
     if "年龄" in part.text:
         return "岁"
+    if _COUNTS_PEOPLE.search(part.text):
+        return "人"  # "多少党员", "几名代表": people, however written ("四百二十人", "三百名党员", "侨民")
     m = _ASKED_UNIT.search(part.text)
     if not m or m.group(2) not in _MEASURES:
         return ""
     return _UNIT_WORDS.get(m.group(2), m.group(2))
+
+
+_COUNTS_PEOPLE = re.compile(r"(?:多少|几)(?:万|亿|千|百)?(?:名|位)?[\u4e00-\u9fff]{0,3}?(?:党员|代表|委员|干部|职工|员工|工人|农民|学生|教师|医生|居民|群众|人员|人口|侨民|华侨)")
 
 
 _TITLED = re.compile(r"(?:哪位|哪名|哪一位|什么)((?:[\u4e00-\u9fff]{0,4}?)(?:副)?(?:总书记|总理|主席|书记|省长|市长|区长|县长|局长|厅长|部长|主任|委员|国务委员|常委|副委员长|委员长))")
@@ -321,7 +328,7 @@ def _evidence(kind: Kind, text: str, unit: str = "", implied: tuple[str, ...] = 
     text = _norm(text)  # 個/項, full-width digits: read alike
     hits = [m.group(0) for m in pattern.finditer(text)]
     if kind == "date" and hits and all(_YEAR_ONLY.match(h) or _BARE_YEAR.match(h) for h in hits):
-        return 0.5  # a year alone is a weak answer to "哪天/什么时候"
+        return 1.0 if unit == "year" else 0.5  # a year alone answers "哪一年", weakly "哪天/什么时候"
     if kind == "date" and unit == "day" and hits and not _DAY.search(text):
         return 0.5  # "哪天", "几月几日": a month or a year is a weak answer
     if kind == "number":
@@ -527,7 +534,8 @@ def sentence_candidates(text: str, src: Source, weights: Weights, part: Part, pa
         bi = sum(1 for g in bigrams if g in flat) / len(bigrams) if bigrams else 0.0
         inside = 1.0 if a < src.hit_end and b > src.hit_start else 0.0
         score = (about + 0.25 * about_ctx + w_ev * ev + 0.3 * bi + 0.1 * inside + 0.3 * titled) * _prior(src)
-        score -= 0.002 * max(0, b - a - 80)  # of two spans alike, the shorter
+        if not (part.kind == "list" and _RUN.search(sent)):
+            score -= 0.002 * max(0, b - a - 80)  # of two spans alike, the shorter (a list run is as long as it lists)
         if targets and _TARGET.search(sent):
             score += 0.25  # "目标是多少": the figure the plan sets, not last year's result
         out.append(Candidate(score, max(about, 0.8 * about_ctx),
@@ -718,6 +726,8 @@ def _answer_part(question: Question, part: Part, index: int, sources: Sequence[S
             floor = 0.0  # a reason is often stated without 因为/为了: the sentences about the subject do
         sents = [c for c, e in zip(sents, ev, strict=True) if e >= floor]
     sents = [c for c in sents if c.subject >= lim.about and ok(c)]
+    if part.kind == "number" and _ASKS_TARGET.search(part.text):
+        sents = [c for c in sents if _TARGET.search(c.units[0].text)]  # a target, not last year's result
     if part.kind == "list":  # no list found: a sentence that lists things inline ("A、B和C") still answers
         sents = [c for c in sents if inline_list(c.units[0].text) or question.item is not None]
     margin = 0.1 if part.kind == "decision" else lim.list_margin

@@ -44,6 +44,10 @@ def normalize(text: str) -> str:
     return text.lower()
 
 
+# Latin acronyms government texts use beside the Chinese words they stand for (`normalize`d: lower case)
+ACRONYMS = {"gdp": ("生产总值",), "cpi": ("居民消费价格",), "ppi": ("工业生产者出厂价格",), "r&d": ("研发", "研究与试验发展")}
+
+
 def squash(text: str) -> str:
     """`normalize` with all whitespace removed: for substring checks across line breaks."""
     return _WS.sub("", normalize(text))

@@ -281,3 +281,23 @@ def test_a_citation_highlights_what_the_answer_took_from_it() -> None:
     assert (pointed[0].hit_start, pointed[0].hit_end) == (unit.start, unit.end)
     assert pointed[0].text == text[pointed[0].start : pointed[0].end] and unit.text in pointed[0].text
     assert pointed[1] == other  # nothing taken from it: as retrieved
+
+
+def test_the_asked_thing_in_its_common_written_forms() -> None:
+    from bot.answer import _asked_unit, _evidence, share
+    from bot.question import Part
+
+    assert _evidence("number", "全党现有九千六百多万名党员。", "人") == 1.0
+    assert _asked_unit(Part("二十大报告里说我们党现在有多少党员", "number")) == "人"
+    assert _evidence("number", "全党坚持八项规定。", "人") < 1.0  # a count of rules is no count of people
+    assert _evidence("date", "国务院决定，用三年时间基本解决拖欠问题。") == 1.0
+    assert _evidence("where", "全球首座实验堆在武威建成运行。") == 1.0
+    year = _asked_unit(Part("中英两国政府是哪一年签署联合声明的", "date"))
+    assert _evidence("date", "1984年中英两国政府正式签署联合声明。", year) == 1.0
+    assert _evidence("date", "1984年中英两国政府正式签署联合声明。", "day") == 0.5
+    assert share([("gdp", 1.0)], "地区生产总值增长5%左右") == 1.0  # an acronym and the words it stands for
+
+
+def test_a_target_asked_is_not_answered_by_last_years_result() -> None:
+    got = ask("2026年全县地区生产总值增长目标是多少？", ("report.md",))
+    assert "５.５％左右" in got.text and "增长６％" not in got.text
