@@ -487,8 +487,8 @@ def _spans(text: str, src: Source, kind: Kind) -> list[tuple[int, int, str]]:
     if kind == "list":
         for i, (a, _end) in enumerate(sents):
             j = i
-            while text[sents[j][1] - 1] in "；;" and j + 1 < len(sents) and "\n" not in text[sents[j][1] : sents[j + 1][0]]:
-                j += 1
+            while text[sents[j][1] - 1] in "；;" and j + 1 < len(sents) and text[sents[j][1] : sents[j + 1][0]].count("\n") <= 1:
+                j += 1  # a clause ended by "；" goes on, on the same line or the next
             if j > i and sents[j][1] - a <= MAX_RUN:
                 out.append((a, sents[j][1], ""))
     if kind in NEEDS_EVIDENCE:
@@ -534,8 +534,10 @@ def sentence_candidates(text: str, src: Source, weights: Weights, part: Part, pa
         bi = sum(1 for g in bigrams if g in flat) / len(bigrams) if bigrams else 0.0
         inside = 1.0 if a < src.hit_end and b > src.hit_start else 0.0
         score = (about + 0.25 * about_ctx + w_ev * ev + 0.3 * bi + 0.1 * inside + 0.3 * titled) * _prior(src)
-        if not (part.kind == "list" and _RUN.search(sent)):
-            score -= 0.002 * max(0, b - a - 80)  # of two spans alike, the shorter (a list run is as long as it lists)
+        if part.kind == "list" and _RUN.search(sent):  # a list run is as long as it lists: the more, the better
+            score += 0.05 * min(4, len(_RUN.findall(sent.rstrip("；;"))))
+        else:
+            score -= 0.002 * max(0, b - a - 80)  # of two spans alike, the shorter
         if targets and _TARGET.search(sent):
             score += 0.25  # "目标是多少": the figure the plan sets, not last year's result
         out.append(Candidate(score, max(about, 0.8 * about_ctx),

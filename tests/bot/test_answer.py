@@ -238,6 +238,7 @@ def test_the_noun_a_where_asks_with_is_not_the_subject() -> None:
 
 PLAN = """某县发展规划
 全县发展按两步安排：第一步，到2027年建成县域物流中心；第二步，到2030年建成区域商贸枢纽。
+对项目实行“两保两压”，即保民生项目，压楼堂馆所；保产业项目，压形象工程。
 规划要求，始终坚持生态优先，始终坚持民生为本，始终坚持改革创新。
 """
 DOCS |= {"plan.txt": PLAN}
@@ -248,6 +249,11 @@ YEARS |= {"plan.txt": 2025}
 def test_a_list_written_as_clauses_is_answered_whole() -> None:
     got = ask("全县发展两步安排中，第一步和第二步分别是什么？", ("plan.txt",))
     assert "县域物流中心" in got.text and "区域商贸枢纽" in got.text  # the run of "；" clauses to its end
+
+
+def test_a_numbered_set_is_answered_with_every_clause() -> None:
+    got = ask("规划对项目提出的“两保两压”，具体保什么、压什么？", ("plan.txt",))
+    assert "压楼堂馆所" in got.text and "压形象工程" in got.text
 
 
 def test_clauses_that_open_alike_are_a_list() -> None:

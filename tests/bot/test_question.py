@@ -102,3 +102,8 @@ def test_a_short_question_with_a_word_of_its_own_is_a_part() -> None:
 def test_asking_for_each_of_several_is_a_list() -> None:
     assert kind_of("第一步和第二步分别要达到什么？") == "list"
     assert kind_of("两项指标分别是多少？") == "number"
+
+
+def test_asking_what_a_numbered_set_holds_is_a_list() -> None:
+    assert kind_of("报告对基本建设提出的“三保三压”，具体保什么、压什么？") == "list"
+    assert kind_of("“两个确立”是什么时候提出的？") == "date"  # the set named, a date asked
