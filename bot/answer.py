@@ -600,13 +600,14 @@ _ASKED_NOUN = "(?:哪座|哪个|哪一个|哪位|哪名|哪家|哪所|哪条|哪
 
 
 def part_weights(weights: Weights, part: Part, parts: int) -> list[tuple[str, float]]:
-    """The subject of one part of a question. The noun a "where/when" asks with ("哪座城市", "什么时间") is
-    the kind of the answer, not what it is about (a "who"'s, "哪位国务委员", is the role it must name). In a
+    """The subject of one part of a question. The noun a "where/when/who" asks with ("哪座城市", "什么时间",
+    "哪个处室") is the kind of the answer, not what it is about (a title, "哪位国务委员", is the role the
+    answer must name: `_asked_role`). In a
     compound question a part is about its own terms ("博览会在哪座城市开幕？主题是什么？": the first part is
     about the 博览会, the second about its 主题); a part without any ("由谁负责？") about the whole question's."""
     flat = _sq(part.text)
     out = list(weights)
-    if part.kind in ("where", "date"):
+    if part.kind in ("where", "date") or (part.kind == "who" and not _TITLED.search(part.text)):
         out = [(t, w) for t, w in out if not re.search(_ASKED_NOUN + re.escape(t), flat)] or out
     own = [(t, w) for t, w in out if t in flat]
     return own if parts > 1 and own else out

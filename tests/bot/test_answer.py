@@ -307,3 +307,17 @@ def test_the_asked_thing_in_its_common_written_forms() -> None:
 def test_a_target_asked_is_not_answered_by_last_years_result() -> None:
     got = ask("2026年全县地区生产总值增长目标是多少？", ("report.md",))
     assert "５.５％左右" in got.text and "增长６％" not in got.text
+
+
+ELEVATOR = """某局局长办公会讲话
+（一）加快加装电梯工作。对符合条件的项目，市级财政每部电梯补助１５万元。年底前确保完工。由局房屋管理处牵头负责。
+各处室、各单位要坚持问题导向，局办公室每半月通报一次进度。
+"""
+DOCS |= {"elevator.txt": ELEVATOR}
+TITLES |= {"elevator.txt": "某局局长办公会讲话"}
+YEARS |= {"elevator.txt": 2025}
+
+
+def test_the_noun_a_who_asks_with_is_not_the_subject() -> None:
+    got = ask("加装电梯每部补助多少钱？这项工作归哪个处室牵头？", ("elevator.txt",))
+    assert "１５万元" in got.text and "房屋管理处牵头" in got.text and "各处室" not in got.text
