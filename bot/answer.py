@@ -435,9 +435,10 @@ def _item_unit(text: str, src: Source, start: int, end: int, role: Role, part: i
 
 
 def list_candidates(text: str, src: Source, weights: Weights, part_index: int, kind: Kind,
-                    item: int | None) -> list[Candidate]:
+                    item: int | None, bigrams: frozenset[str] = frozenset()) -> list[Candidate]:
     """Enumerations near the cited passage, each as lead + items, scored by how much they are about the
-    subject and how close they are to what retrieval found."""
+    subject, how much of the question's wording their heading and lead repeat ("主要问题有哪几类" and the
+    section "二、存在的主要问题"), and how close they are to what retrieval found."""
     out: list[Candidate] = []
     titled = share(weights, src.title) if weights else 0.0  # how much of the subject the title names
     weights = about_weights(weights, f"{src.title}{src.speaker}")
@@ -462,6 +463,12 @@ def list_candidates(text: str, src: Source, weights: Weights, part_index: int, k
         score += 0.15 * decided * (kind == "decision") + 0.05 * min(len(e.items), 6) / 6
         score += 0.2 * (e.lead_end > e.lead_start)  # a list its text introduces ("以下10项：") is meant as one
         score += 0.3 * titled
+        if bigrams:
+            score += 0.3 * _repeats(heading, bigrams)
+            lines = [text[i.start : i.end].strip().split("\n")[0] for i in e.items]  # a heading governs a body
+            if (item is None and all(len(t) <= 30 and _NUMBERED_HEADING.match(t) for t in lines)
+                    and max(_repeats(t, bigrams) for t in lines) >= 0.5):
+                continue  # headings, one of them the question's words ("二、存在的主要问题"): the list is under it
         units: list[Unit] = []
         if item is not None:
             if item > len(e.items):
@@ -475,6 +482,13 @@ def list_candidates(text: str, src: Source, weights: Weights, part_index: int, k
                 units.append(_item_unit(text, src, it.start, it.end, "item", part_index))
         out.append(Candidate(score * _prior(src), about, units, about_lead))
     return out
+
+
+def _repeats(heading: str, bigrams: frozenset[str]) -> float:
+    """The share of a heading's character pairs the question repeats ("二、存在的主要问题" and "主要问题有哪几类")."""
+    flat = re.sub(r"[^\u4e00-\u9fff]", "", _NUMBERED_HEADING.sub("", _sq(heading)))
+    pairs = {flat[i : i + 2] for i in range(len(flat) - 1)}
+    return len(pairs & bigrams) / len(pairs) if pairs else 0.0
 
 
 def _spans(text: str, src: Source, kind: Kind) -> list[tuple[int, int, str]]:
@@ -710,7 +724,7 @@ def _answer_part(question: Question, part: Part, index: int, sources: Sequence[S
     best_list: Candidate | None = None
     if wants_list:
         lists = [c for s in sources for c in list_candidates(texts.get(s.doc_id, ""), s, weights, index,
-                                                             part.kind, question.item)]
+                                                             part.kind, question.item, frozenset(bigrams))]
         lists = [c for c in lists if c.subject >= lim.about_list and c.units and ok(c)]
         if lists:
             best_list = max(lists, key=lambda c: c.score)

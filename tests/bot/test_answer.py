@@ -321,3 +321,33 @@ YEARS |= {"elevator.txt": 2025}
 def test_the_noun_a_who_asks_with_is_not_the_subject() -> None:
     got = ask("加装电梯每部补助多少钱？这项工作归哪个处室牵头？", ("elevator.txt",))
     assert "１５万元" in got.text and "房屋管理处牵头" in got.text and "各处室" not in got.text
+
+
+CHECK = """关于全县政府网站检查情况的通报
+现将有关情况通报如下。
+
+一、总体情况
+
+本次共检查网站１２个，发现问题９个。
+
+二、存在的主要问题
+
+（一）弱口令问题。２个网站仍使用弱口令。
+
+（二）更新不及时。３个网站超过３个月未更新。
+
+三、整改要求
+
+（一）限期整改。10月31日前完成整改。
+
+（二）落实账号管理。口令每９０天更换一次。
+"""
+DOCS |= {"check.txt": CHECK}
+TITLES |= {"check.txt": "关于全县政府网站检查情况的通报"}
+YEARS |= {"check.txt": 2025}
+
+
+def test_a_list_asked_by_its_section_heading_is_the_list_under_it() -> None:
+    got = ask("网站检查通报里点出的主要问题有哪几类？", ("check.txt",))
+    assert "弱口令问题" in got.text and "更新不及时" in got.text
+    assert "三、整改要求" not in got.text and "限期整改" not in got.text
