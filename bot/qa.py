@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import time
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -15,7 +14,7 @@ from bot.answer import Extraction, Source, Thresholds, extract, subject_weights
 from bot.question import analyse_question, places_in
 from bot.refusal import coverage, satisfies, specifics
 from bot.rewrite import History, rewrite_question
-from bot.types import Answer, Citation, Unit
+from bot.types import Answer, Citation
 from core.settings import Settings
 from core.zh import squash
 from ingest.model import Document
@@ -53,35 +52,6 @@ def assumed_year_note(question: str, this_year: int | None = None) -> str:
 
 
 RELATIVE = {"今年": 0, "去年": -1, "明年": 1, "前年": -2}
-
-
-FAR_APART = 600  # characters: units of one citation further apart than this are not highlighted as one span
-
-
-def point_at_units(citations: list[Citation], units: list[Unit], texts: dict[str, str],
-                   document: Callable[[str], Document | None]) -> list[Citation]:
-    """Each citation the answer took units from highlights what it took: the first unit through the last
-    (the first alone when they lie far apart), its window widened to hold them; its page follows. The
-    passage a reader opens is then the one the answer's words come from, not only the one retrieval
-    ranked. Citations the answer took nothing from are left as retrieved."""
-    out: list[Citation] = []
-    for c in citations:
-        mine = sorted((u for u in units if u.n == c.n), key=lambda u: u.start)
-        text = texts.get(c.doc_id)
-        if not mine or text is None:
-            out.append(c)
-            continue
-        lo, hi = mine[0].start, max(u.end for u in mine)
-        if hi - lo > FAR_APART:
-            hi = mine[0].end
-        start, end = min(c.start, lo), max(c.end, hi)
-        page = c.page
-        if c.page:
-            doc = document(c.doc_id)
-            page = doc.page_of(lo) if doc is not None else c.page
-        out.append(dataclasses.replace(c, hit_start=lo, hit_end=hi, start=start, end=end, text=text[start:end],
-                                       page=page))
-    return out
 
 
 class QA:
@@ -177,7 +147,6 @@ class QA:
         if not extraction.answered:
             ms["total"] = (time.perf_counter() - t0) * 1000
             return Answer(question=q, answer=extraction.reason or REFUSAL, refused=True, ms=ms)
-        citations = point_at_units(citations, extraction.units, self.retriever.texts(), self.get_document)
         text = extraction.text + assumed_year_note(q)
         ms["total"] = (time.perf_counter() - t0) * 1000
         answer = Answer(question=q, answer=text, refused=False, citations=citations, ms=ms, units=extraction.units)

@@ -17,6 +17,7 @@ import json
 import re
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from typing import Any
 from bot import llm, verify
 from bot.llm import LLMUnavailable
 from bot.qa import QA
-from bot.types import Answer, Citation
+from bot.types import Answer, Citation, Unit
 from core.settings import Settings
 from core.zh import squash
 from speechqa.answer_eval import AnswerScore, select
@@ -38,6 +39,7 @@ class Tally:
     hits: dict[int, list[int]] = field(default_factory=lambda: {1: [], 3: [], 5: []})
     span: list[int] = field(default_factory=list)
     span_budget: list[int] = field(default_factory=list)
+    span_opened: list[int] = field(default_factory=list)
     rr: list[float] = field(default_factory=list)
     refused_ok: list[int] = field(default_factory=list)
     wrongly_refused: list[int] = field(default_factory=list)
@@ -47,7 +49,8 @@ class Tally:
     def row(self) -> dict[str, float]:
         return {
             "hit@1": mean(self.hits[1]), "hit@3": mean(self.hits[3]), "hit@5": mean(self.hits[5]),
-            "span@5": mean(self.span), "span@1250": mean(self.span_budget), "mrr": mean(self.rr),
+            "span@5": mean(self.span), "span@1250": mean(self.span_budget),
+            "span@1250[n]": mean(self.span_opened), "mrr": mean(self.rr),
             "refusal_acc": mean(self.refused_ok),
             "wrongly_refused": mean(self.wrongly_refused),
             "p50_ms": pct(self.retrieve_ms, 0.5), "p95_ms": pct(self.retrieve_ms, 0.95),
@@ -93,20 +96,28 @@ def score(item: dict[str, object], answer: Answer, tally: Tally, k: int = 5) -> 
     found = span_found(item, answer.citations[:k])
     tally.span.append(int(found))
     tally.span_budget.append(int(span_in(item, budget_texts(answer.citations))))
+    tally.span_opened.append(int(span_in(item, budget_texts(answer.citations, answer.units))))
     return {"refused": answer.refused, "docs": docs[:k], "span": found}
 
 
-def budget_texts(citations: list[Citation], total: int = 1250, each: int = 250) -> list[str]:
+def budget_texts(citations: list[Citation], units: Sequence[Unit] = (), total: int = 1250,
+                 each: int = 250) -> list[str]:
     """The citation text a reader gets at the reference pipeline's budget (five 250-character chunks =
-    1,250 characters): of each citation, in order, the `each` characters around its retrieved hit."""
+    1,250 characters): of each citation, in order, the `each` characters around its retrieved hit; with the
+    answer's `units`, around the first unit the answer took from it (what its [n] opens) when that lies in
+    the citation's text."""
     out: list[str] = []
     left = total
     for c in citations:
         if left <= 0:
             break
         size = min(each, left)
-        hs = max(0, c.hit_start - c.start) if c.hit_end > c.hit_start else 0
-        he = min(len(c.text), c.hit_end - c.start) if c.hit_end > c.hit_start else len(c.text)
+        hit_start, hit_end = c.hit_start, c.hit_end
+        taken = [u for u in units if u.n == c.n and c.start <= u.start and u.end <= c.end]
+        if taken:
+            hit_start, hit_end = taken[0].start, taken[0].end
+        hs = max(0, hit_start - c.start) if hit_end > hit_start else 0
+        he = min(len(c.text), hit_end - c.start) if hit_end > hit_start else len(c.text)
         lo = max(0, min(hs - max(0, size - (he - hs)) // 2, len(c.text) - size))
         out.append(c.text[lo : lo + size])
         left -= len(out[-1])
@@ -345,8 +356,8 @@ def run_eval(questions: Path, settings: Settings, k: int = 5, out: str | None = 
     print(f"questions: {len(items)}  documents: {n_docs}  passages: {n_pass}  "
           f"chunk {settings.chunk_size}/{settings.chunk_overlap}  embedder {qa.archive.embedder.name}  "
           f"(load {load_s:.1f} s)")
-    cols = ["hit@1", "hit@3", "hit@5", "span@5", "span@1250", "mrr", "refusal_acc", "wrongly_refused", "p50_ms",
-            "p95_ms"]
+    cols = ["hit@1", "hit@3", "hit@5", "span@5", "span@1250", "span@1250[n]", "mrr", "refusal_acc",
+            "wrongly_refused", "p50_ms", "p95_ms"]
     print("| retrieval | " + " | ".join(cols) + " |")
     print("|---" * (len(cols) + 1) + "|")
     for m in modes:

@@ -272,23 +272,6 @@ def test_a_count_of_people_written_with_its_noun_is_a_count_of_people() -> None:
     assert _evidence("number", "一九八○年以前建成工业体系。") == 0.0  # a year written in Chinese is no count
 
 
-def test_a_citation_highlights_what_the_answer_took_from_it() -> None:
-    from bot.qa import point_at_units
-    from bot.types import Citation
-
-    text = MINUTES
-    c = Citation(1, "minutes.txt", "minutes.txt", TITLES["minutes.txt"], "", "", text[:40], 0, 40, 1.0,
-                 hit_start=0, hit_end=40)
-    other = Citation(2, "notice.txt", "notice.txt", TITLES["notice.txt"], "", "", NOTICE[:30], 0, 30, 0.5,
-                     hit_start=0, hit_end=30)
-    got = ask("河道清淤多少公里？", ("minutes.txt",))
-    pointed = point_at_units([c, other], got.units, DOCS, lambda doc_id: None)
-    unit = got.units[0]
-    assert (pointed[0].hit_start, pointed[0].hit_end) == (unit.start, unit.end)
-    assert pointed[0].text == text[pointed[0].start : pointed[0].end] and unit.text in pointed[0].text
-    assert pointed[1] == other  # nothing taken from it: as retrieved
-
-
 def test_the_asked_thing_in_its_common_written_forms() -> None:
     from bot.answer import _asked_unit, _evidence, share
     from bot.question import Part

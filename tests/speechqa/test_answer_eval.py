@@ -45,3 +45,16 @@ def test_budget_keeps_250_characters_around_each_hit_up_to_1250() -> None:
     assert not span_in({"answer": "答案在这里"}, budget_texts([_cite(1, far, (0, 10))]))
     six = [_cite(i, "丙" * 300, (0, 300)) for i in range(1, 7)]
     assert sum(len(t) for t in budget_texts(six)) == 1250
+
+
+def test_budget_around_what_the_answer_took_from_a_citation() -> None:
+    """span@1250[n]: each citation's 250 characters around the unit the answer's [n] opens, when it has one."""
+    from bot.types import Unit
+
+    far = "甲" * 300 + "答案在这里" + "乙" * 300
+    cite = _cite(1, far, (0, 10))  # retrieval's hit is far from the answer
+    taken = [Unit(1, "d", 1300, 1305, "答案在这里", "sentence", 0)]
+    assert not span_in({"answer": "答案在这里"}, budget_texts([cite]))
+    assert span_in({"answer": "答案在这里"}, budget_texts([cite], taken))
+    other = [Unit(2, "d", 1300, 1305, "答案在这里", "sentence", 0)]  # taken from another citation
+    assert not span_in({"answer": "答案在这里"}, budget_texts([cite], other))
