@@ -59,7 +59,8 @@ _DATE = re.compile(
 _DAY = re.compile(r"[0-9０-９一二三四五六七八九十]{1,3}\s*[日号]|当天|当日")
 _ASKS_YEAR = re.compile(r"哪年|哪一年|哪几年|什么年份|何年|哪个年份")
 _ASKS_DAY = re.compile(r"哪天|哪一天|哪日|几月几[日号]|几号|哪几天|哪几日|哪两天|什么日子|日期")
-_WHO = re.compile(r"由[^，。；]{1,24}?(?:牵头|负责|承担|组织|实施|会同|主持|落实)|牵头|负责|主持|承担|分管|会同")
+_WHO = re.compile(r"由[^，。；]{1,24}?(?:牵头|负责|承担|组织|实施|会同|主持|落实)|牵头|负责(?!人|同志)|主持|承担|分管|会同")
+_LEADS = re.compile(r"牵头|负责(?!人|同志)")  # "由区城管局牵头负责"; not "各部门主要负责人" (who is present)
 # A person or body named without saying what they do: weaker evidence of "who".
 _WHO_WEAK = re.compile(
     r"同志|主持人|书记|市长|区长|省长|县长|局长|主任|总理|部长|委员|主席|总书记|处长|科长"
@@ -85,6 +86,7 @@ _SCOPE = re.compile(r"^(?:第[一二三四五六七八九十两0-9]{1,3}[项条�
 _ASKED_UNIT = re.compile(r"(?:多少|几)(万|亿|千|百)?([\u4e00-\u9fff%])")
 
 _EVIDENCE_WEIGHT = {True: 0.8, False: 0.35}  # kinds that need their thing (a figure, a body …) weigh it more
+_ASKS_GOAL = re.compile(r"目标|预期")  # a target by name: only a figure written as one answers ("计划整治多少条" need not)
 _ASKS_TARGET = re.compile(r"目标|预期|计划|拟|安排|力争|要求")
 _TARGET = re.compile(r"以上|左右|以内|以下|力争|预期|目标|计划|拟|确保|将|要")
 HEADER_CHARS = 400  # the first characters of a document: its title block
@@ -341,7 +343,7 @@ def _evidence(kind: Kind, text: str, unit: str = "", implied: tuple[str, ...] = 
             return 1.0 if any(u in h for h in hits for u in units) else 0.3 if hits else 0.0
         return 1.0 if hits else 0.0
     if kind == "who" and unit:  # unit: the role asked ("联系人", "牵头负责" …)
-        if any(ch in text for ch in ([unit] if unit != "牵头负责" else ["牵头", "负责"])):
+        if (_LEADS.search(text) if unit == "牵头负责" else unit in text):
             return 1.0
         return 0.4 if hits or _WHO_WEAK.search(text) else 0.0
     if not hits and kind == "who" and _WHO_WEAK.search(text):
@@ -743,7 +745,7 @@ def _answer_part(question: Question, part: Part, index: int, sources: Sequence[S
             floor = 0.0  # a reason is often stated without 因为/为了: the sentences about the subject do
         sents = [c for c, e in zip(sents, ev, strict=True) if e >= floor]
     sents = [c for c in sents if c.subject >= lim.about and ok(c)]
-    if part.kind == "number" and _ASKS_TARGET.search(part.text):
+    if part.kind == "number" and _ASKS_GOAL.search(part.text):
         sents = [c for c in sents if _TARGET.search(c.units[0].text)]  # a target, not last year's result
     if part.kind == "list":  # no list found: a sentence that lists things inline ("A、B和C") still answers
         sents = [c for c in sents if inline_list(c.units[0].text) or question.item is not None]

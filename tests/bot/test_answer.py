@@ -334,3 +334,15 @@ def test_a_list_asked_by_its_section_heading_is_the_list_under_it() -> None:
     got = ask("网站检查通报里点出的主要问题有哪几类？", ("check.txt",))
     assert "弱口令问题" in got.text and "更新不及时" in got.text
     assert "三、整改要求" not in got.text and "限期整改" not in got.text
+
+
+def test_who_is_present_is_not_who_is_responsible() -> None:
+    from bot.answer import _evidence
+
+    assert _evidence("who", "列席：区发改局、区财政局主要负责人", "牵头负责") < 1.0
+    assert _evidence("who", "此项工作由区城管局牵头负责。", "牵头负责") == 1.0
+
+
+def test_a_plan_asked_is_answered_without_the_word_target() -> None:
+    got = ask("河道清淤计划完成多少公里？", ("minutes.txt",))
+    assert "４０公里" in got.text  # "计划…多少" is not "目标是多少": the figure need not be written as a target
