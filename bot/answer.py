@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -36,8 +37,8 @@ from ingest.structure import Enumeration, enumerations
 # Words that say what kind of answer is wanted, not what it is about.
 KIND_WORDS = frozenset(
     ["会议", "决定", "议定", "要求", "提出", "部署", "安排", "牵头", "负责", "负责人", "部门", "单位", "机构", "主持", "主要", "工作", "情况", "内容", "措施", "举措", "办法", "怎么办", "怎么", "如何", "怎样", "哪些", "什么", "多少", "时候", "时间", "何时", "问题", "方面", "具体", "分别", "包括", "有关", "相关", "明确", "提到", "强调", "指出", "表示", "讲话", "报告", "文件", "一项", "几项", "项目", "事项", "原因", "目的", "为了", "地点", "哪里",
-     "召开", "举行", "举办", "开幕", "闭幕",
-     "总额", "总量", "总数", "数量", "规模", "大约", "大概", "一般"]  # what happened at a meeting: the event a date or place is asked of
+     "召开", "举行", "举办", "开幕", "闭幕",  # what happened at a meeting: the event a date or place is asked of
+     "总额", "总量", "总数", "数量", "规模", "大约", "大概", "一般"]  # an amount asked, not what it is of
 )
 # Years and words of time pin down when (`fits`, `Question.years`); they are not what a question is about.
 _TIME = re.compile(r"^(?:(?:19|20)\d{2}|今年|去年|明年|前年|本年|当年|当时|现在|年底|年初|年内|年末|上半年|下半年|近日|目前)$")
@@ -140,6 +141,7 @@ class Candidate:
     subject: float
     units: list[Unit]
     lead_subject: float = 0.0  # a list's: how much its lead, heading and the words before it hold the subject
+    evidence: float = 0.0  # a sentence's: how clearly it holds the kind of thing asked (`_evidence`)
 
 
 Weights = Sequence[tuple[str, float]]
@@ -437,7 +439,7 @@ def _item_unit(text: str, src: Source, start: int, end: int, role: Role, part: i
 
 
 def list_candidates(text: str, src: Source, weights: Weights, part_index: int, kind: Kind,
-                    item: int | None, bigrams: frozenset[str] = frozenset()) -> list[Candidate]:
+                    item: int | None, bigrams: AbstractSet[str] = frozenset()) -> list[Candidate]:
     """Enumerations near the cited passage, each as lead + items, scored by how much they are about the
     subject, how much of the question's wording their heading and lead repeat ("主要问题有哪几类" and the
     section "二、存在的主要问题"), and how close they are to what retrieval found."""
@@ -486,7 +488,7 @@ def list_candidates(text: str, src: Source, weights: Weights, part_index: int, k
     return out
 
 
-def _repeats(heading: str, bigrams: frozenset[str]) -> float:
+def _repeats(heading: str, bigrams: AbstractSet[str]) -> float:
     """The share of a heading's character pairs the question repeats ("二、存在的主要问题" and "主要问题有哪几类")."""
     flat = re.sub(r"[^\u4e00-\u9fff]", "", _NUMBERED_HEADING.sub("", _sq(heading)))
     pairs = {flat[i : i + 2] for i in range(len(flat) - 1)}
@@ -557,7 +559,7 @@ def sentence_candidates(text: str, src: Source, weights: Weights, part: Part, pa
         if targets and _TARGET.search(sent):
             score += 0.25  # "目标是多少": the figure the plan sets, not last year's result
         out.append(Candidate(score, max(about, 0.8 * about_ctx),
-                             [Unit(src.n, src.doc_id, a, b, sent, "sentence", part_index)]))
+                             [Unit(src.n, src.doc_id, a, b, sent, "sentence", part_index)], evidence=ev))
     return out
 
 
@@ -567,7 +569,7 @@ _CLAUSE_END = re.compile(r"[，,；;：:。]")
 def inline_list(text: str) -> bool:
     """Does a sentence list things without markers: "A、B和C", "“A”“B”", or three or more clauses
     that open alike ("始终代表…，始终代表…，始终代表…"), or a run of "；" clauses?"""
-    if _INLINE_LIST.search(text) or len(_RUN.findall(text.rstrip("；;"))) >= 1:
+    if _INLINE_LIST.search(text) or _RUN.search(text.rstrip("；;")):
         return True
     heads = [c.strip()[:2] for c in _CLAUSE_END.split(text) if len(c.strip()) >= 4]
     return any(heads.count(h) >= 3 for h in set(heads))
@@ -618,8 +620,7 @@ _ASKED_NOUN = "(?:哪座|哪个|哪一个|哪位|哪名|哪家|哪所|哪条|哪
 def part_weights(weights: Weights, part: Part, parts: int) -> list[tuple[str, float]]:
     """The subject of one part of a question. The noun a "where/when/who" asks with ("哪座城市", "什么时间",
     "哪个处室") is the kind of the answer, not what it is about (a title, "哪位国务委员", is the role the
-    answer must name: `_asked_role`). In a
-    compound question a part is about its own terms ("博览会在哪座城市开幕？主题是什么？": the first part is
+    answer must name: `_asked_role`). In a compound question a part is about its own terms ("博览会在哪座城市开幕？主题是什么？": the first part is
     about the 博览会, the second about its 主题); a part without any ("由谁负责？") about the whole question's."""
     flat = _sq(part.text)
     out = list(weights)
@@ -726,7 +727,7 @@ def _answer_part(question: Question, part: Part, index: int, sources: Sequence[S
     best_list: Candidate | None = None
     if wants_list:
         lists = [c for s in sources for c in list_candidates(texts.get(s.doc_id, ""), s, weights, index,
-                                                             part.kind, question.item, frozenset(bigrams))]
+                                                             part.kind, question.item, bigrams)]
         lists = [c for c in lists if c.subject >= lim.about_list and c.units and ok(c)]
         if lists:
             best_list = max(lists, key=lambda c: c.score)
@@ -735,9 +736,9 @@ def _answer_part(question: Question, part: Part, index: int, sources: Sequence[S
     sents = [c for s in sources for c in sentence_candidates(texts.get(s.doc_id, ""), s, weights, part, index,
                                                              bigrams)]
     if part.kind in NEEDS_EVIDENCE:
-        unit = _asked_role(part) if part.kind == "who" else _asked_unit(part)
+        unit = _asked_unit(part) if part.kind == "number" else ""
         implied = implied_units(part.text) if part.kind == "number" else ()
-        ev = [_evidence(part.kind, c.units[0].text, unit, implied) for c in sents]
+        ev = [c.evidence for c in sents]
         floor = 1.0 if any(e >= 1.0 and c.subject >= lim.about for e, c in zip(ev, sents, strict=True)) else 1e-9
         if part.kind == "number" and (unit or implied == _MONEY) and lim.strict_unit:
             floor = 1.0  # "多少条", "总投资多少": only a figure in that unit answers ("十二亿" may count people)

@@ -169,15 +169,15 @@ _NOT_EVENT = re.compile(r"^(?:本|这|那|该|此|各|每|历次|上次|下次|�
 def events_in(question: str) -> list[str]:
     """Meetings, forums and congresses the question names ("2018年底召开的中央经济工作会议" -> 中央经济工作
     会议, "博鳌亚洲论坛年会"): an answer from a document about another event does not do. Not "这次会议"
-    or "哪场国际峰会" (the event is what is asked), and not sessions by number ("十四届二次会议": `bot.refusal.specifics` checks those)."""
+    or "哪场国际峰会" (the event is what is asked), and not sessions by number ("十四届二次会议":
+    `bot.refusal.specifics` checks those)."""
     found: list[str] = []
     for run in _EVENT_RUN.findall(normalize(question)):
-        ends = [m.end() for m in _EVENT_END.finditer(run)]
+        ends = list(_EVENT_END.finditer(run))
         if not ends:
             continue
-        name = run[: ends[-1]]
-        last = list(_EVENT_END.finditer(name))[-1]
-        head = _EVENT_CUT.sub("", name[: last.start()])
+        last = ends[-1]  # the widest event the run names ("博鳌亚洲论坛年会", not "博鳌亚洲论坛")
+        head = _EVENT_CUT.sub("", run[: last.start()])
         name = re.sub(r"^[0-9]{4}年(?:底|初|末)?", "", head + last.group(0))
         if len(name) >= 4 and not _NOT_EVENT.search(name) and name not in found:
             found.append(name)
