@@ -6,7 +6,6 @@ import re
 import time
 import unicodedata
 from collections.abc import Iterator
-from datetime import date
 from typing import Any
 
 from bot import chain
@@ -22,7 +21,7 @@ from vectorstore.archive import Archive
 from vectorstore.catalog import DocRow, StoreError
 from vectorstore.embeddings import ServiceUnavailable
 from vectorstore.keyword import tokenize
-from vectorstore.query import document_year, key_terms, question_bigrams, relative_years
+from vectorstore.query import QueryInfo, document_year, key_terms, question_bigrams
 from vectorstore.retrieval import HybridRetriever, Mode, Retrieval
 
 REFUSAL = "资料库中没有找到相关内容，无法回答这个问题。"
@@ -42,16 +41,21 @@ def clean_question(question: str, max_chars: int) -> tuple[str, str]:
     return q, ""
 
 
-def assumed_year_note(question: str, this_year: int | None = None) -> str:
-    """"今年/去年…" are read against today's year: say which year that was."""
-    year = this_year or date.today().year
-    words = [w for w in ("今年", "去年", "明年", "前年") if w in question]
-    if not words or not relative_years(question, year):
+def assumed_year_note(info: QueryInfo) -> str:
+    """How the question's "今年/去年…" were read: against today's year, or "今年" as last year when the archive
+    holds nothing of this year on the topic (`QA.retrieve`)."""
+    said = [(w, y) for w, y in info.relative.items() if w in _SAID]
+    if not said:
         return ""
-    return "\n（" + "、".join(f"“{w}”按{year + RELATIVE[w]}年理解" for w in words) + "。）"
+    notes = [
+        f"资料库中没有{info.this_year}年的相关资料，“{w}”按{y}年理解" if _SAID[w] == 0 and y < info.this_year
+        else f"“{w}”按{y}年理解"
+        for w, y in said
+    ]
+    return "\n（" + "；".join(notes) + "。）"
 
 
-RELATIVE = {"今年": 0, "去年": -1, "明年": 1, "前年": -2}
+_SAID = {"今年": 0, "去年": -1, "明年": 1, "前年": -2}  # the relative words a note names (not 本年度 beside 本年)
 
 
 class QA:
@@ -64,7 +68,20 @@ class QA:
 
     def retrieve(self, question: str, k: int | None = None, where: dict[str, str] | None = None,
                  mode: Mode = "hybrid") -> Retrieval:
-        return self.retriever.search(question, k, where, mode)
+        """The hybrid search. A question that says "今年" (and names no year) about a topic the archive holds
+        nothing of this year on yet is read as asking about last year, when the archive has that year
+        (documents are filed after the fact); the answer's note says so (`assumed_year_note`)."""
+        retrieval = self.retriever.search(question, k, where, mode)
+        info = retrieval.info
+        if "今年" in info.relative and not info.named_years and self._unsupported(retrieval):
+            earlier = self.retriever.search(question, k, where, mode, lag=1)
+            if not self._unsupported(earlier):
+                return earlier
+        return retrieval
+
+    def _unsupported(self, retrieval: Retrieval) -> bool:
+        """The archive discusses the topic, but not for the years asked."""
+        return retrieval.year_support is not None and retrieval.year_support < self.settings.min_year_support
 
     def doc_rows(self, retrieval: Retrieval) -> dict[str, DocRow | None]:
         """The catalog row of every document among the hits, read once per question."""
@@ -107,10 +124,10 @@ class QA:
             missing = [p for p in places if not any(squash(p) in v for v in views)]
             if missing:
                 return REFUSAL_NAMED.format(what="、".join(missing))
-        if retrieval.year_support is not None and retrieval.year_support < s.min_year_support:
+        if self._unsupported(retrieval):
             # say which year was looked for ("今年" is today's year: the note says so)
             years = "、".join(f"{y}年" for y in retrieval.info.years)
-            return REFUSAL_NAMED.format(what=years) + assumed_year_note(retrieval.info.text).strip()
+            return REFUSAL_NAMED.format(what=years) + assumed_year_note(retrieval.info).strip()
         views = [f"{head}\n{h.text}" for h, head in zip(top, headings, strict=True)]
         if coverage(retrieval.tokens, views, self.archive.keyword()).share < s.min_coverage:
             return REFUSAL
@@ -147,7 +164,7 @@ class QA:
         if not extraction.answered:
             ms["total"] = (time.perf_counter() - t0) * 1000
             return Answer(question=q, answer=extraction.reason or REFUSAL, refused=True, ms=ms)
-        text = extraction.text + assumed_year_note(q)
+        text = extraction.text + assumed_year_note(retrieval.info)
         ms["total"] = (time.perf_counter() - t0) * 1000
         answer = Answer(question=q, answer=text, refused=False, citations=citations, ms=ms, units=extraction.units)
         # --- issue 5: generated answers (bot.chain); checked, falls back to the extractive text above ---

@@ -104,8 +104,11 @@ def aliases(text: str) -> list[str]:
     return out
 
 
-def relative_years(text: str, this_year: int) -> list[int]:
-    return sorted({this_year + d for word, d in _RELATIVE_YEARS.items() if word in text})
+def relative_years(text: str, this_year: int, lag: int = 0) -> dict[str, int]:
+    """The year each relative word of the text means: today's year plus its offset. `lag` moves "今年" back
+    that many years, for an archive that holds nothing of this year yet on the question's topic
+    (`bot.qa.QA.ask` retries so; the answer's note says how "今年" was read)."""
+    return {w: this_year + offset - (lag if offset == 0 else 0) for w, offset in _RELATIVE_YEARS.items() if w in text}
 
 
 @dataclass
@@ -115,15 +118,20 @@ class QueryInfo:
     expanded: str  # the question plus spelled-out aliases, for keyword search
     phrases: list[str]  # alias phrases, matched whole against titles
     named_years: list[int] = field(default_factory=list)  # the years written in the question ("今年" is not)
+    relative: dict[str, int] = field(default_factory=dict)  # "今年" -> the year it was read as
+    this_year: int = 0  # today's year, against which the relative words were read
 
 
-def analyse(question: str, this_year: int | None = None) -> QueryInfo:
+def analyse(question: str, this_year: int | None = None, lag: int = 0) -> QueryInfo:
+    """`this_year`: today's (by default); `lag`: see `relative_years`."""
     this_year = this_year or date.today().year
     phrases = aliases(question)
     named = years_in(_TARGET_YEAR.sub("", normalize(question)))
-    years = sorted(set(named) | set(relative_years(question, this_year)))
+    relative = relative_years(question, this_year, lag)
+    years = sorted(set(named) | set(relative.values()))
     expanded = question + (" " + " ".join(phrases) if phrases else "")
-    return QueryInfo(text=question, years=years, expanded=expanded, phrases=phrases, named_years=sorted(set(named)))
+    return QueryInfo(text=question, years=years, expanded=expanded, phrases=phrases, named_years=sorted(set(named)),
+                     relative=relative, this_year=this_year)
 
 
 def document_year(date: str, title: str) -> int | None:

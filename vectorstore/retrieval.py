@@ -133,16 +133,18 @@ class HybridRetriever:
         return out
 
     def search(
-        self, question: str, k: int | None = None, where: dict[str, str] | None = None, mode: Mode = "hybrid"
+        self, question: str, k: int | None = None, where: dict[str, str] | None = None, mode: Mode = "hybrid",
+        lag: int = 0,
     ) -> Retrieval:
+        """`lag`: read "今年" as that many years before today (`vectorstore.query.relative_years`)."""
         t0 = time.perf_counter()
         s = self.settings
         k = k or s.top_k
         plain_only = mode in _PLAIN
         mode = _PLAIN.get(mode, mode)  # type: ignore[assignment]
-        info = analyse(question)
         keyword = self.archive.keyword()
         metas, texts = self._docs(keyword)
+        info = analyse(question, lag=lag)
         allowed_docs = self._filter(metas, where)
         tokens = tokenize(info.text if plain_only else info.expanded)
 

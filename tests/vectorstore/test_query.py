@@ -32,3 +32,13 @@ def test_a_target_year_is_not_the_year_asked_about() -> None:
     assert analyse("2018年报告提出到2020年的目标").years == [2018]
     assert analyse("到2019年底全国还有多少贫困人口？").years == [2019]  # a state at a date, not a target
     assert analyse("2020年的目标是什么？").years == [2020]
+
+
+def test_this_year_is_todays_year_unless_read_with_a_lag() -> None:
+    info = analyse("今年民生实事有哪些？", this_year=2026)
+    assert info.years == [2026] and info.relative == {"今年": 2026} and info.this_year == 2026
+    info = analyse("今年民生实事有哪些？", this_year=2026, lag=1)
+    assert info.years == [2025] and info.relative == {"今年": 2025} and info.this_year == 2026
+    # only "今年" moves: last year and next year keep their meaning against today
+    assert analyse("去年完成了什么？", this_year=2026, lag=1).years == [2025]
+    assert analyse("明年的目标是什么？", this_year=2026, lag=1).years == [2027]

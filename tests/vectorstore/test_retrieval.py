@@ -131,9 +131,32 @@ def test_passage_saying_what_the_question_says_goes_first(qa) -> None:  # noqa: 
 def test_a_year_the_archive_does_not_cover_is_named_in_the_refusal(qa) -> None:  # noqa: ANN001
     ans = qa.ask("2019年临江区新建了多少个公共停车泊位？")
     assert ans.refused and "“2019”" in ans.answer
+
+
+def test_this_year_on_a_topic_the_archive_has_only_last_year_on_is_read_as_last_year(tmp_path: Path,
+                                                                                     make_settings) -> None:  # noqa: ANN001
+    """Documents are filed after the fact: "今年" about a topic with nothing of this year yet is last year's,
+    said in the answer; a topic this year's documents do hold stays this year's; two years back is refused."""
     from datetime import date
 
+    from bot.qa import QA
+    from vectorstore.archive import Archive
+
     this_year = date.today().year
-    if this_year not in (2016, 2017):
-        ans = qa.ask("临江区今年新建了多少个公共停车泊位？")
-        assert ans.refused and f"“今年”按{this_year}年理解" in ans.answer
+    folder = tmp_path / "docs"
+    write(folder, "spaces_last.txt", f"{this_year - 1}年青川市停车设施建设情况\n全市新建公共停车泊位1500个。\n")
+    write(folder, "spaces_before.txt", f"{this_year - 2}年青川市停车设施建设情况\n全市新建公共停车泊位1200个。\n")
+    write(folder, "jobs_now.txt", f"{this_year}年青川市就业工作要点\n全市新增城镇就业岗位9000个。\n")
+    settings = make_settings()
+    archive = Archive(settings)
+    assert archive.index_paths([folder]).count("indexed") == 3
+    qa = QA(settings, archive=archive)
+    ans = qa.ask("青川市今年新建了多少个公共停车泊位？")
+    assert not ans.refused, ans.answer
+    assert "1500" in ans.units[0].text and ans.citations[0].doc_id == "spaces_last.txt"
+    assert f"资料库中没有{this_year}年的相关资料，“今年”按{this_year - 1}年理解" in ans.answer
+    ans = qa.ask("青川市今年新增多少个城镇就业岗位？")
+    assert not ans.refused and "9000" in ans.answer and f"“今年”按{this_year}年理解" in ans.answer
+    assert archive.remove("spaces_last.txt")
+    ans = qa.ask("青川市今年新建了多少个公共停车泊位？")
+    assert ans.refused and f"“{this_year}年”" in ans.answer, ans.answer  # not read back two years
