@@ -58,6 +58,13 @@ def assumed_year_note(info: QueryInfo) -> str:
 _SAID = {"今年": 0, "去年": -1, "明年": 1, "前年": -2}  # the relative words a note names (not 本年度 beside 本年)
 
 
+def _years_before(answer: Answer, year: int) -> bool:
+    """Every document the answer takes its text from is of a year before `year`."""
+    cited = {c.doc_id: document_year(c.date, c.title) for c in answer.citations}
+    years = [cited.get(u.doc_id) for u in answer.units]
+    return bool(years) and all(y is not None and y < year for y in years)
+
+
 class QA:
     """Loads the archive and models once; `ask` is safe to call from several threads."""
 
@@ -72,8 +79,7 @@ class QA:
         nothing of this year on yet is read as asking about last year, when the archive has that year
         (documents are filed after the fact); the answer's note says so (`assumed_year_note`)."""
         retrieval = self.retriever.search(question, k, where, mode)
-        info = retrieval.info
-        if "今年" in info.relative and not info.named_years and self._unsupported(retrieval):
+        if self._this_year_as_asked(retrieval) and self._unsupported(retrieval):
             earlier = self.retriever.search(question, k, where, mode, lag=1)
             if not self._unsupported(earlier):
                 return earlier
@@ -156,21 +162,35 @@ class QA:
         except (ServiceUnavailable, StoreError) as exc:  # a server is down or the index disk fails: say so
             ms = {"retrieve": 0.0, "total": (time.perf_counter() - t0) * 1000}
             return Answer(question=q, answer=str(exc), refused=True, error=str(exc), ms=ms)
+        answer = self._read(q, retrieval, t0)
+        if self._this_year_as_asked(retrieval) and (answer.refused or _years_before(answer, retrieval.info.this_year)):
+            # nothing of the kind asked in this year's documents yet: last year's, said so
+            earlier = self._read(q, self.retriever.search(q, k, where, mode, lag=1), t0)
+            answer = answer if earlier.refused else earlier
+        # --- issue 5: generated answers (bot.chain); checked, falls back to the extractive text above ---
+        if generate and self.settings.answer_mode != "extractive":
+            answer = chain.generate_answer(self.settings, answer)
+        return answer
+
+    def _read(self, q: str, retrieval: Retrieval, t0: float) -> Answer:
+        """The extractive answer (or the refusal) the retrieved passages give."""
         ms = {"retrieve": retrieval.ms}
         rows = self.doc_rows(retrieval)
         reason = self.refusal_reason(retrieval, rows)
         citations = self.citations(retrieval, rows) if reason is None else []
         extraction = self.extract(q, retrieval, citations) if citations else Extraction(reason=reason or REFUSAL)
+        ms["total"] = (time.perf_counter() - t0) * 1000
         if not extraction.answered:
-            ms["total"] = (time.perf_counter() - t0) * 1000
             return Answer(question=q, answer=extraction.reason or REFUSAL, refused=True, ms=ms)
         text = extraction.text + assumed_year_note(retrieval.info)
-        ms["total"] = (time.perf_counter() - t0) * 1000
-        answer = Answer(question=q, answer=text, refused=False, citations=citations, ms=ms, units=extraction.units)
-        # --- issue 5: generated answers (bot.chain); checked, falls back to the extractive text above ---
-        if generate and self.settings.answer_mode != "extractive":
-            answer = chain.generate_answer(self.settings, answer)
-        return answer
+        return Answer(question=q, answer=text, refused=False, citations=citations, ms=ms, units=extraction.units)
+
+    @staticmethod
+    def _this_year_as_asked(retrieval: Retrieval) -> bool:
+        """"今年" read as today's year, in a question naming no year: `retrieve`'s reading of it as last year is
+        open."""
+        info = retrieval.info
+        return info.relative.get("今年") == info.this_year and not info.named_years
 
     def ask_stream(self, question: str, history: History | None = None, k: int | None = None,
                    where: dict[str, str] | None = None) -> Iterator[dict[str, Any]]:

@@ -147,14 +147,20 @@ def test_this_year_on_a_topic_the_archive_has_only_last_year_on_is_read_as_last_
     write(folder, "spaces_last.txt", f"{this_year - 1}年青川市停车设施建设情况\n全市新建公共停车泊位1500个。\n")
     write(folder, "spaces_before.txt", f"{this_year - 2}年青川市停车设施建设情况\n全市新建公共停车泊位1200个。\n")
     write(folder, "jobs_now.txt", f"{this_year}年青川市就业工作要点\n全市新增城镇就业岗位9000个。\n")
+    write(folder, "chargers_last.txt", f"{this_year - 1}年青川市新能源汽车推广情况\n全市新建充电桩800个。\n")
+    write(folder, "chargers_now.txt", f"{this_year}年青川市新能源汽车推广计划\n全市继续推进充电桩建设，方便市民出行。\n")
     settings = make_settings()
     archive = Archive(settings)
-    assert archive.index_paths([folder]).count("indexed") == 3
+    assert archive.index_paths([folder]).count("indexed") == 5
     qa = QA(settings, archive=archive)
     ans = qa.ask("青川市今年新建了多少个公共停车泊位？")
     assert not ans.refused, ans.answer
     assert "1500" in ans.units[0].text and ans.citations[0].doc_id == "spaces_last.txt"
     assert f"资料库中没有{this_year}年的相关资料，“今年”按{this_year - 1}年理解" in ans.answer
+    # this year's documents speak of the topic but give no figure: last year's answer, said so
+    ans = qa.ask("青川市今年新建了多少个充电桩？")
+    assert not ans.refused and "800" in ans.units[0].text, ans.answer
+    assert f"“今年”按{this_year - 1}年理解" in ans.answer
     ans = qa.ask("青川市今年新增多少个城镇就业岗位？")
     assert not ans.refused and "9000" in ans.answer and f"“今年”按{this_year}年理解" in ans.answer
     assert archive.remove("spaces_last.txt")
