@@ -611,6 +611,7 @@ class Thresholds:
     strict_unit: bool = True  # "多少条" is answered only by a figure in 条 (or a unit that counts the same)
     list_margin: float = 0.3  # a list question gets a sentence instead of a list only if it is this much more about it
     top_about: float = 0.5  # the share that will do in the `top_n` first-ranked passages when nothing else does
+    whole_first: bool = True  # when nothing answers, read the whole first-ranked document
     top_n: int = 3  # chosen on the tuning half, dev and old held-out sets (docs/EVAL.md): 2 refused more, 5 answered near misses
 
 
@@ -666,6 +667,10 @@ def extract(question: Question, sources: Sequence[Source], texts: dict[str, str]
             top = [s for s in sources if s.n <= lim.top_n]
             loose = dataclasses.replace(lim, about=lim.top_about, about_list=min(lim.about_list, lim.top_about))
             got = _answer_part(question, part, i, top, texts, own, bigrams, loose)
+        if not got and lim.whole_first:
+            # the answer may sit in the first-ranked document outside its cited passages: read all of it
+            whole = [dataclasses.replace(s, start=0, end=len(texts.get(s.doc_id, ""))) for s in sources if s.n == 1]
+            got = _answer_part(question, part, i, whole, texts, own, bigrams, lim)
         if got:
             merge_units(units, got)
         else:

@@ -163,6 +163,21 @@ def test_a_paraphrase_is_answered_from_the_first_ranked_passages_only() -> None:
     assert not extract(q, later, DOCS, weights, question_bigrams(question), Thresholds(top_about=0.2)).answered
 
 
+def test_the_first_ranked_document_is_read_whole_when_its_cited_passage_does_not_answer() -> None:
+    from bot.answer import Thresholds
+
+    question = "河道清淤多少公里？"
+    cut = MINUTES.index("二、关于河道治理")  # the cited passage: the first section only
+    weights = subject_weights(key_terms(tokenize(question)), lambda t: 1.0)
+    q = analyse_question(question)
+    first = [Source(1, "minutes.txt", 0, cut, 0, cut, TITLES["minutes.txt"], "", 2025)]
+    assert not extract(q, first, DOCS, weights, question_bigrams(question), Thresholds(whole_first=False)).answered
+    got = extract(q, first, DOCS, weights, question_bigrams(question), Thresholds())
+    assert "４０公里" in got.text and got.units[0].n == 1
+    second = [Source(2, "minutes.txt", 0, cut, 0, cut, TITLES["minutes.txt"], "", 2025)]
+    assert not extract(q, second, DOCS, weights, question_bigrams(question), Thresholds()).answered
+
+
 # --- what a question pins down beyond its subject: the event, the kind of document, the role, the day ---
 BRIEFING = """某县防汛工作会议情况通报
 6月3日，某县召开防汛工作会议。县长周文彬主持会议。副县长李华、县人大常委会副主任赵平出席会议。
