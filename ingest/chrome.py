@@ -110,14 +110,15 @@ def _nfkc(line: str) -> str:
     return unicodedata.normalize("NFKC", line)
 
 
-_MAX_CHROME_LINE = 300  # longer lines are body text, whatever words they contain
+_MAX_CHROME_LINE = 300  # longer lines are body text, whatever words they contain (a link counts for nothing)
+_URL = re.compile(r"https?://\S+")
 
 
 def is_chrome_line(line: str) -> bool:
     if line in WIDGET_LINES:
         return True
-    if len(line) > _MAX_CHROME_LINE:
-        return False
+    if len(line) > _MAX_CHROME_LINE and len(_URL.sub("", line)) > _MAX_CHROME_LINE:
+        return False  # "来源：https://…%E9%AB%98%E4%B8%BE…" is as long as a paragraph, and still chrome
     folded = _nfkc(line)
     if any(rule.search(folded) for rule in _DROP_LINE):
         return True

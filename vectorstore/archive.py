@@ -29,7 +29,7 @@ from vectorstore.embeddings import Embedder, get_embedder
 from vectorstore.keyword import KeywordIndex, tokenize
 
 SCANNABLE = frozenset(ext for ext, kind in EXTENSIONS.items() if kind in ("pdf", "ofd", "image"))
-INDEX_VERSION = "1"  # bump when what is embedded or tokenized for a passage changes
+INDEX_VERSION = "2"  # 2: long source links are chrome (ingest.chrome). Bump when what is embedded or tokenized for a passage changes
 
 
 def passage_head(doc: Document, passage: Passage) -> str:

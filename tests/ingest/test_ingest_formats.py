@@ -175,3 +175,19 @@ def test_pdf_with_an_empty_page_keeps_page_numbers(tmp_path: Path) -> None:
     passages = split_document(doc, size=8, overlap=0)
     assert passages[-1].page == 3
     assert passages[0].page == 1
+
+
+def test_a_source_link_as_long_as_a_paragraph_is_still_not_text(tmp_path: Path) -> None:
+    from urllib.parse import quote
+
+    url = "https://zh.wikisource.org/wiki/" + quote("高举中国特色社会主义伟大旗帜_为全面建设社会主义现代化国家而团结奋斗" * 2)
+    assert len(url) > 300  # percent-encoded Chinese: longer than the longest chrome line
+    md = f"# 在党的代表大会上的报告\n\n来源：{url}\n\n同志们：\n\n现在，我代表中央委员会向大会作报告。\n"
+    doc = load_document(write(tmp_path, "cpc.md", md), "cpc.md")
+    assert doc.url == url
+    assert "%E" not in doc.text and "来源" not in doc.text
+    assert "现在，我代表中央委员会向大会作报告。" in doc.text
+    # a long paragraph that merely holds a link stays text
+    body = "会议强调，" + "要坚持以人民为中心的发展思想，" * 20 + "详见https://example.com/a。"
+    doc = load_document(write(tmp_path, "b.md", f"# 标题\n\n{body}\n"), "b.md")
+    assert "要坚持以人民为中心的发展思想" in doc.text
