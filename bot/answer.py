@@ -86,7 +86,6 @@ _CLAUSE = re.compile(r"[^，,；;：:]+[，,；;：:]?")
 _SCOPE = re.compile(r"^(?:第[一二三四五六七八九十两0-9]{1,3}[项条点个件]?|[一二三四五六七八九十两0-9]{1,3}[项条点个件])$")  # "第二项" points at an item
 _ASKED_UNIT = re.compile(r"(?:多少|几)(万|亿|千|百)?([\u4e00-\u9fff%])")
 
-_EVIDENCE_WEIGHT = {True: 0.8, False: 0.35}  # kinds that need their thing (a figure, a body …) weigh it more
 _ASKS_GOAL = re.compile(r"目标|预期")  # a target by name: only a figure written as one answers ("计划整治多少条" need not)
 _ASKS_TARGET = re.compile(r"目标|预期|计划|拟|安排|力争|要求")
 _TARGET = re.compile(r"以上|左右|以内|以下|力争|预期|目标|计划|拟|确保|将|要")
@@ -142,6 +141,8 @@ class Candidate:
     units: list[Unit]
     lead_subject: float = 0.0  # a list's: how much its lead, heading and the words before it hold the subject
     evidence: float = 0.0  # a sentence's: how clearly it holds the kind of thing asked (`_evidence`)
+    features: tuple[float, ...] = ()  # a sentence's: what its score weighs (`FEATURES`)
+    prior: float = 1.0  # a sentence's: what its weighed score is multiplied by (its passage's rank)
 
 
 Weights = Sequence[tuple[str, float]]
@@ -533,7 +534,7 @@ def sentence_candidates(text: str, src: Source, weights: Weights, part: Part, pa
     titled = share(weights, src.title) if weights else 0.0
     weights = about_weights(weights, f"{src.title}{src.speaker}")
     heading = _own_heading(text, src.hit_start, src.title)
-    w_ev = _EVIDENCE_WEIGHT[part.kind in NEEDS_EVIDENCE]
+    needs = part.kind in NEEDS_EVIDENCE
     implied = implied_units(part.text) if part.kind == "number" else ()
     targets = part.kind == "number" and bool(_ASKS_TARGET.search(part.text))
     for a, b, ctx in _spans(text, src, part.kind):
@@ -551,16 +552,30 @@ def sentence_candidates(text: str, src: Source, weights: Weights, part: Part, pa
         flat = _sq(sent)
         bi = sum(1 for g in bigrams if g in flat) / len(bigrams) if bigrams else 0.0
         inside = 1.0 if a < src.hit_end and b > src.hit_start else 0.0
-        score = (about + 0.25 * about_ctx + w_ev * ev + 0.3 * bi + 0.1 * inside + 0.3 * titled) * _prior(src)
-        if part.kind == "list" and _RUN.search(sent):  # a list run is as long as it lists: the more, the better
+        run = part.kind == "list" and bool(_RUN.search(sent))
+        features = (about, about_ctx, ev if needs else 0.0, 0.0 if needs else ev, bi, inside, titled,
+                    0.0 if run else max(0, b - a - 80) / 100, 1.0 if targets and _TARGET.search(sent) else 0.0)
+        prior = _prior(src)
+        score = sentence_score(features) * prior
+        if run:  # a list run is as long as it lists: the more, the better
             score += 0.05 * min(4, len(_RUN.findall(sent.rstrip("；;"))))
-        else:
-            score -= 0.002 * max(0, b - a - 80)  # of two spans alike, the shorter
-        if targets and _TARGET.search(sent):
-            score += 0.25  # "目标是多少": the figure the plan sets, not last year's result
         out.append(Candidate(score, max(about, 0.8 * about_ctx),
-                             [Unit(src.n, src.doc_id, a, b, sent, "sentence", part_index)], evidence=ev))
+                             [Unit(src.n, src.doc_id, a, b, sent, "sentence", part_index)], evidence=ev,
+                             features=features, prior=prior))
     return out
+
+
+# A sentence's features, in order (`sentence_candidates`): its subject share; the share with its heading,
+# context and paragraph; its evidence (`_evidence`) for kinds that need it, and for kinds that do not; the
+# share of the question's bigrams it holds; inside the retrieved passage (1/0); the title's subject share;
+# its length beyond 80 characters (per 100); a target figure for "目标是多少" (1/0).
+FEATURES = ("about", "about_ctx", "evidence_needed", "evidence_other", "bigrams", "inside", "titled",
+            "length", "target")
+SENTENCE_WEIGHTS = (1.0, 0.25, 0.8, 0.35, 0.3, 0.1, 0.3, -0.2, 0.25)  # eval/fit_sentence_weights.py: docs/EVAL.md
+
+
+def sentence_score(features: Sequence[float], weights: Sequence[float] = SENTENCE_WEIGHTS) -> float:
+    return sum(w * f for w, f in zip(weights, features, strict=True))
 
 
 _CLAUSE_END = re.compile(r"[，,；;：:。]")
@@ -603,6 +618,9 @@ def render(units: Sequence[Unit]) -> str:
     return "\n".join(lines)
 
 
+Observer = Callable[[Part, list[Candidate]], None]
+
+
 @dataclass
 class Thresholds:
     about: float = 0.5  # subject share a unit needs to count as being about the question's subject
@@ -611,6 +629,7 @@ class Thresholds:
     strict_unit: bool = True  # "多少条" is answered only by a figure in 条 (or a unit that counts the same)
     list_margin: float = 0.3  # a list question gets a sentence instead of a list only if it is this much more about it
     top_about: float = 0.5  # the share that will do in the `top_n` first-ranked passages when nothing else does
+    observe: Observer | None = None  # see `extract`
     whole_first: bool = True  # when nothing answers, read the whole first-ranked document
     top_n: int = 3  # chosen on the tuning half, dev and old held-out sets (docs/EVAL.md): 2 refused more, 5 answered near misses
 
@@ -648,9 +667,10 @@ def merge_units(units: list[Unit], new: Sequence[Unit]) -> None:
 
 
 def extract(question: Question, sources: Sequence[Source], texts: dict[str, str], weights: Weights,
-            bigrams: set[str], limits: Thresholds | None = None) -> Extraction:
-    """The answer units for every part of the question, or the reason there are none."""
-    lim = limits or Thresholds()
+            bigrams: set[str], limits: Thresholds | None = None, observe: Observer | None = None) -> Extraction:
+    """The answer units for every part of the question, or the reason there are none. `observe`, if given,
+    sees the sentences each part chose among (`eval/fit_sentence_weights.py` fits `SENTENCE_WEIGHTS` on them)."""
+    lim = dataclasses.replace(limits or Thresholds(), observe=observe)
     named = [_sq(p) for p in question.persons]  # a person named is a constraint (`fits`), not the subject
     weights = [(t, w) for t, w in weights if not any(t in p or p in t for p in named) and t not in _TITLES]
     weights = matchable(weights, [texts.get(d, "") for d in dict.fromkeys(s.doc_id for s in sources)])
@@ -760,6 +780,8 @@ def _answer_part(question: Question, part: Part, index: int, sources: Sequence[S
         return best_list.units  # a list introduced as about the subject; else the sentence that says it
     if not sents:
         return []
+    if lim.observe is not None:
+        lim.observe(part, sents)
     sents.sort(key=lambda c: -c.score)
     best = sents[0].score
     chosen = [sents[0]]

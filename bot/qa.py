@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from bot import chain
-from bot.answer import Extraction, Source, Thresholds, extract, subject_weights
+from bot.answer import Extraction, Observer, Source, Thresholds, extract, subject_weights
 from bot.question import analyse_question, places_in
 from bot.refusal import coverage, satisfies, specifics
 from bot.rewrite import History, rewrite_question
@@ -139,8 +139,9 @@ class QA:
             return REFUSAL
         return None
 
-    def extract(self, question: str, retrieval: Retrieval, citations: list[Citation]) -> Extraction:
-        """The answer units of the asked kind in the cited documents (`bot.answer`)."""
+    def extract(self, question: str, retrieval: Retrieval, citations: list[Citation],
+                observe: Observer | None = None) -> Extraction:
+        """The answer units of the asked kind in the cited documents (`bot.answer`; `observe`: see there)."""
         keyword = self.archive.keyword()
         sources = [Source(c.n, c.doc_id, c.start, c.end, c.hit_start, c.hit_end, c.title, c.speaker,
                           document_year(c.date, c.title), c.meeting) for c in citations]
@@ -148,7 +149,7 @@ class QA:
         s = self.settings
         limits = Thresholds(about=s.answer_about, about_list=s.answer_about_list, top_about=s.answer_top_about)
         return extract(analyse_question(question, retrieval.info.named_years), sources, self.retriever.texts(),
-                       weights, question_bigrams(question), limits)
+                       weights, question_bigrams(question), limits, observe)
 
     def ask(self, question: str, k: int | None = None, where: dict[str, str] | None = None,
             mode: Mode = "hybrid", *, generate: bool = True) -> Answer:

@@ -178,6 +178,23 @@ def test_the_first_ranked_document_is_read_whole_when_its_cited_passage_does_not
     assert not extract(q, second, DOCS, weights, question_bigrams(question), Thresholds()).answered
 
 
+def test_the_sentences_a_part_chose_among_are_observed_with_the_features_their_score_weighs() -> None:
+    from bot.answer import FEATURES, SENTENCE_WEIGHTS, sentence_score
+
+    question = "河道清淤多少公里？"
+    src = [Source(1, "minutes.txt", 0, len(MINUTES), 0, len(MINUTES), TITLES["minutes.txt"], "", 2025)]
+    weights = subject_weights(key_terms(tokenize(question)), lambda t: 1.0)
+    seen: list = []
+    got = extract(analyse_question(question), src, DOCS, weights, question_bigrams(question),
+                  observe=lambda part, sents: seen.append((part.kind, list(sents))))
+    assert [kind for kind, _ in seen] == ["number"]
+    sents = seen[0][1]
+    assert got.units[0].text in [c.units[0].text for c in sents]
+    for c in sents:
+        assert len(c.features) == len(FEATURES) == len(SENTENCE_WEIGHTS)
+        assert abs(c.score - sentence_score(c.features) * c.prior) < 1e-9
+
+
 # --- what a question pins down beyond its subject: the event, the kind of document, the role, the day ---
 BRIEFING = """某县防汛工作会议情况通报
 6月3日，某县召开防汛工作会议。县长周文彬主持会议。副县长李华、县人大常委会副主任赵平出席会议。
