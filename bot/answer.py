@@ -268,9 +268,9 @@ _IMPLIED_UNITS: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
     (re.compile(r"人数|人口|就业|职工|学生|干部|人次"), _PEOPLE),
     (re.compile(r"面积"), ("平方米", "公顷", "亩", "平方公里")),
     (re.compile(r"里程|长度"), ("公里", "千米", "米")),
-    (re.compile(r"比重|比例|占比|百分之|多少个百分点"), ("%", "倍", "成", "百分点")),
 ]
-_RATE = ("%", "％", "倍", "成", "百分点")
+_RATE = ("%", "％", "倍", "成", "百分点", "分之")  # 百分之十, 三分之一: rates written in words
+_ASKS_RATIO = re.compile(r"比重|比例|占比|百分之|百分点")  # a share of a whole: a rate, whatever it is of
 _ASKS_RATE = re.compile(r"增长|增速|增幅|下降|降低|提高.{0,4}(?:多少|几)")
 _ASKS_CUT = re.compile(r"(?:压减|压缩|削减|减少|缩减|节约|降低|增加).{0,4}(?:多少|几)")  # a rate or an amount
 _UNIT_ALIASES = {"人": _PEOPLE, "名": _PEOPLE, "位": _PEOPLE, "公": ("公里", "千米", "公顷"), "千": ("千米", "公里")}
@@ -313,10 +313,16 @@ def _asked_role(part: Part) -> str:
     return ""
 
 
+def _asked(part: Part) -> tuple[str, tuple[str, ...]]:
+    """What `_evidence` looks for beyond the kind: the unit or role asked, and the units a count implies."""
+    unit = _asked_role(part) if part.kind == "who" else _asked_unit(part)
+    return unit, implied_units(part.text) if part.kind == "number" else ()
+
+
 def implied_units(question: str) -> tuple[str, ...]:
     """The units a "how many" implies by what it counts: "总投资是多少" wants 元, "遇难人数" 人; a growth asked
-    of any amount ("生产总值增长目标是多少") wants a rate."""
-    if _ASKS_RATE.search(question) and not _ASKS_CUT.search(question):
+    of any amount ("生产总值增长目标是多少") wants a rate, and so does a share ("收入的多大比例": not 元)."""
+    if _ASKS_RATIO.search(question) or _ASKS_RATE.search(question) and not _ASKS_CUT.search(question):
         return _RATE
     out: list[str] = [*_RATE] if _ASKS_CUT.search(question) else []
     for pattern, units in _IMPLIED_UNITS:
@@ -630,7 +636,9 @@ class Thresholds:
     list_margin: float = 0.3  # a list question gets a sentence instead of a list only if it is this much more about it
     top_about: float = 0.5  # the share that will do in the `top_n` first-ranked passages when nothing else does
     observe: Observer | None = None  # see `extract`
-    whole_first: bool = True  # when nothing answers, read the whole first-ranked document
+    whole_first: bool = True
+    strong_first: bool = True  # a weak answer gives way to a clear one in the first-ranked passages
+    strong: bool = False  # only units that clearly hold the kind asked  # when nothing answers, read the whole first-ranked document
     top_n: int = 3  # chosen on the tuning half, dev and old held-out sets (docs/EVAL.md): 2 refused more, 5 answered near misses
 
 
@@ -682,11 +690,15 @@ def extract(question: Question, sources: Sequence[Source], texts: dict[str, str]
             continue  # "提出了哪些要求？由谁负责？": the items shown already say who
         own = part_weights(weights, part, len(question.parts))
         got = _answer_part(question, part, i, sources, texts, own, bigrams, lim)
+        top = [s for s in sources if s.n <= lim.top_n]
+        loose = dataclasses.replace(lim, about=lim.top_about, about_list=min(lim.about_list, lim.top_about))
         if not got and lim.top_about < lim.about:
             # a paraphrase shares few words with its answer: in the passages retrieval ranked first, less will do
-            top = [s for s in sources if s.n <= lim.top_n]
-            loose = dataclasses.replace(lim, about=lim.top_about, about_list=min(lim.about_list, lim.top_about))
             got = _answer_part(question, part, i, top, texts, own, bigrams, loose)
+        elif got and lim.strong_first and part.kind in NEEDS_EVIDENCE - SOFT_EVIDENCE and lim.top_about < lim.about and not any(
+                _evidence(part.kind, u.text, *_asked(part)) >= 1.0 for u in got):
+            # only a weak answer (a year for "哪天"): a clear one in the first-ranked passages, about less, wins
+            got = _answer_part(question, part, i, top, texts, own, bigrams, dataclasses.replace(loose, strong=True)) or got
         if not got and lim.whole_first:
             # the answer may sit in the first-ranked document outside its cited passages: read all of it
             whole = [dataclasses.replace(s, start=0, end=len(texts.get(s.doc_id, ""))) for s in sources if s.n == 1]
@@ -765,8 +777,10 @@ def _answer_part(question: Question, part: Part, index: int, sources: Sequence[S
         implied = implied_units(part.text) if part.kind == "number" else ()
         ev = [c.evidence for c in sents]
         floor = 1.0 if any(e >= 1.0 and c.subject >= lim.about for e, c in zip(ev, sents, strict=True)) else 1e-9
-        if part.kind == "number" and (unit or implied == _MONEY) and lim.strict_unit:
-            floor = 1.0  # "多少条", "总投资多少": only a figure in that unit answers ("十二亿" may count people)
+        if part.kind == "number" and (unit or implied == _MONEY or _ASKS_RATIO.search(part.text)) and lim.strict_unit:
+            floor = 1.0  # "多少条", "总投资多少", "占多大比例": only a figure in that unit answers ("十二亿" may count people)
+        if lim.strong:
+            floor = 1.0
         if part.kind in SOFT_EVIDENCE and floor < 1.0:
             floor = 0.0  # a reason is often stated without 因为/为了: the sentences about the subject do
         sents = [c for c, e in zip(sents, ev, strict=True) if e >= floor]

@@ -6,6 +6,8 @@ answer units (each `text == document[start:end]`) or a reason out. Every term we
 
 from __future__ import annotations
 
+import dataclasses
+
 from bot.answer import Extraction, Source, extract, render, subject_weights
 from bot.question import analyse_question
 from vectorstore.keyword import tokenize
@@ -193,6 +195,42 @@ def test_the_sentences_a_part_chose_among_are_observed_with_the_features_their_s
     for c in sents:
         assert len(c.features) == len(FEATURES) == len(SENTENCE_WEIGHTS)
         assert abs(c.score - sentence_score(c.features) * c.prior) < 1e-9
+
+
+def test_a_weak_answer_gives_way_to_a_clear_one_in_the_first_ranked_passage() -> None:
+    from bot.answer import Thresholds
+
+    filler = "会议还听取了其他报告。" * 40
+    text = f"关于2022年工作的决议\n会议同意2022年工作部署，决定批准这个报告。\n{filler}\n3月11日下午大会闭幕，表决通过。\n"
+    docs = {"resolution.txt": text}
+    question = "同意2022年工作部署的那份决议是哪天通过的？"
+    src = [Source(1, "resolution.txt", 0, len(text), 0, len(text), "关于2022年工作的决议", "", 2022)]
+    weights = [("同意", 1.0), ("决议", 1.0), ("通过", 0.3)]  # the dated line holds only the commonest word
+    q = analyse_question(question, analyse(question).named_years)
+    # the sentence most about the question gives only a year for "哪天"
+    weak = extract(q, src, docs, weights, question_bigrams(question), Thresholds(top_about=0.2, strong_first=False))
+    assert weak.text.startswith("会议同意") and "3月11日" not in weak.text
+    got = extract(q, src, docs, weights, question_bigrams(question), Thresholds(top_about=0.2))
+    assert got.text.startswith("3月11日下午大会闭幕")
+    later = [dataclasses.replace(src[0], n=4)]  # not among the first-ranked passages: the weak answer stays
+    assert extract(q, later, docs, weights, question_bigrams(question), Thresholds(top_about=0.2)).text.startswith("会议同意")
+
+
+def test_a_share_is_answered_by_a_rate_however_written_and_never_by_an_amount() -> None:
+    text = "某县党组织经费情况\n每月从党员的收入中抽出百分之十，用于维持夜校。\n夜校每月需要七百元。\n"
+    docs = {"funds.txt": text}
+    src = [Source(1, "funds.txt", 0, len(text), 0, len(text), "某县党组织经费情况", "", 1921)]
+
+    def ask_(question: str) -> Extraction:
+        weights = subject_weights(key_terms(tokenize(question)), lambda t: 1.0)
+        return extract(analyse_question(question), src, docs, weights, question_bigrams(question))
+
+    assert "百分之十" in ask_("每月从党员收入里拿出多大比例来维持夜校？").text
+    amounts_only = "某县党组织经费情况\n夜校每月需要七百元，全部来自党员的收入。\n"
+    docs["funds.txt"] = amounts_only
+    src[0] = Source(1, "funds.txt", 0, len(amounts_only), 0, len(amounts_only), "某县党组织经费情况", "", 1921)
+    got = ask_("夜校经费占党员收入的多大比例？")
+    assert not got.answered and "没有给出所问的数量" in got.reason
 
 
 # --- what a question pins down beyond its subject: the event, the kind of document, the role, the day ---
