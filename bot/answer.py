@@ -270,6 +270,8 @@ _IMPLIED_UNITS: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
     (re.compile(r"里程|长度"), ("公里", "千米", "米")),
 ]
 _RATE = ("%", "％", "倍", "成", "百分点", "分之")  # 百分之十, 三分之一: rates written in words
+_ASKS_DURATION = re.compile(r"多长时间|多久|多少(?:年|个月|天|日|周|小时)|几(?:年|个月|天|周|小时)")
+_DURATION = ("年", "月", "周", "天", "日", "小时", "分钟")
 _ASKS_RATIO = re.compile(r"比重|比例|占比|百分之|百分点")  # a share of a whole: a rate, whatever it is of
 _ASKS_RATE = re.compile(r"增长|增速|增幅|下降|降低|提高.{0,4}(?:多少|几)")
 _ASKS_CUT = re.compile(r"(?:压减|压缩|削减|减少|缩减|节约|降低|增加).{0,4}(?:多少|几)")  # a rate or an amount
@@ -324,6 +326,8 @@ def implied_units(question: str) -> tuple[str, ...]:
     of any amount ("生产总值增长目标是多少") wants a rate, and so does a share ("收入的多大比例": not 元)."""
     if _ASKS_RATIO.search(question) or _ASKS_RATE.search(question) and not _ASKS_CUT.search(question):
         return _RATE
+    if _ASKS_DURATION.search(question):
+        return _DURATION  # "多长时间开一次": not the people of "干部会议"
     out: list[str] = [*_RATE] if _ASKS_CUT.search(question) else []
     for pattern, units in _IMPLIED_UNITS:
         if pattern.search(question):
@@ -719,6 +723,12 @@ def extract(question: Question, sources: Sequence[Source], texts: dict[str, str]
     return Extraction(units, text, "", unanswered)
 
 
+def _own_body(event: str, hay: str, head: str) -> bool:
+    """A local document names its own level's bodies without the level: a district's speech says
+    "政府常务会议" for "区政府常务会议" (the level, 区, is in its title block)."""
+    return len(event) > 3 and event[0] in "省市区县镇乡" and event[0] in head and event[1:] in hay
+
+
 def fits(question: Question, src: Source, text: str, units: Sequence[Unit]) -> bool:
     """Does an answer from this source satisfy what the question pins down? A year it names must be the
     document's year or be written in the answer (or the heading it sits under); a kind of document named
@@ -737,7 +747,8 @@ def fits(question: Question, src: Source, text: str, units: Sequence[Unit]) -> b
     head = f"{src.title} {src.meeting} {text[:HEADER_CHARS]}"  # the title block names the meeting
     if question.events:  # "中央经济工作会议": the source, the cited passage or the answer names that event
         hay = _sq(f"{head}{text[src.start : src.end]}{shown}")
-        if not all(_sq(e) in hay or _abbreviates(_sq(e), hay) for e in question.events):
+        if not all(_sq(e) in hay or _abbreviates(_sq(e), hay) or _own_body(_sq(e), hay, _sq(head))
+                   for e in question.events):
             return False
     if question.named and not all(satisfies(sp, shown, head, src.year) for sp in question.named):
         return False  # "十六大报告…": an answer from the 十七大 report does not do

@@ -69,6 +69,12 @@ def straddled(term: str, text: str) -> bool:
     return found
 
 
+def _inside(term: str, text: str, spans: list[tuple[int, int]]) -> bool:
+    """Does every occurrence of the term in the text lie inside one of the spans?"""
+    found = [(m.start(), m.end()) for m in re.finditer(re.escape(term), text)]
+    return bool(found) and all(any(a <= i and j <= b for a, b in spans) for i, j in found)
+
+
 def key_terms(tokens: list[str], df: Mapping[str, int] | None = None, text: str = "") -> list[str]:
     """The question's tokens that say what it is about, in order, once each: no interrogatives, generic
     words or single characters (single digits stay).
@@ -78,9 +84,13 @@ def key_terms(tokens: list[str], df: Mapping[str, int] | None = None, text: str 
     segmentation accident never becomes the rarest, heaviest term of the question. With the question's
     `text` as well, a two-character term outside the dictionary that a dictionary word cuts across there
     (`straddled`) is such an accident too, however often the archive repeats it (longer ones, "赤字率",
-    are names and compounds the dictionary lacks)."""
+    are names and compounds the dictionary lacks). A term found in the text only inside an interrogative
+    the segmenter kept whole ("多长时间": 时间, 长时间) asks, like it."""
     seen: list[str] = []
+    asked = [(m.start(), m.end()) for t in set(tokens) if len(t) > 2 and is_asking(t) for m in re.finditer(re.escape(t), text)]
     for token in tokens:
+        if asked and _inside(token, text, asked):
+            continue  # "时间", "长时间" of "多长时间": the segmenter's pieces of an interrogative
         real = df is None or is_word(token, df)
         if real and df is not None and text and len(token) == 2 and _CJK_WORD.fullmatch(token) and not rjieba.has_word(token):
             real = not straddled(token, text)

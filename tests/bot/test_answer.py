@@ -233,6 +233,23 @@ def test_a_share_is_answered_by_a_rate_however_written_and_never_by_an_amount() 
     assert not got.answered and "没有给出所问的数量" in got.reason
 
 
+def test_how_long_asks_for_a_duration_and_a_local_text_names_its_own_bodies_without_their_level() -> None:
+    from bot.answer import Thresholds
+
+    title = "区长在区政府干部会议上的讲话"
+    text = (f"{title}\n同志们：今天召开全区干部会议，参加会议的干部共三百人。\n"
+            "区政府班子已经形成良好的工作制度，基本上每两周召开一次政府常务会议，集中研究重大问题。\n")
+    docs = {"speech.txt": text}
+    question = "区长在区政府干部会议上的讲话里提到，区政府常务会议一般多长时间开一次？"
+    src = [Source(1, "speech.txt", 0, len(text), 0, len(text), title, "", 2025)]
+    terms = key_terms(tokenize(question), {}, question)
+    weights = subject_weights(terms, lambda t: 1.0)
+    q = analyse_question(question)
+    assert "区政府常务会议" in q.events  # named, and the speech says "政府常务会议"
+    got = extract(q, src, docs, weights, question_bigrams(question), Thresholds(top_about=0.2))
+    assert got.answered and "每两周召开一次" in got.text and "三百人" not in got.text
+
+
 # --- what a question pins down beyond its subject: the event, the kind of document, the role, the day ---
 BRIEFING = """某县防汛工作会议情况通报
 6月3日，某县召开防汛工作会议。县长周文彬主持会议。副县长李华、县人大常委会副主任赵平出席会议。

@@ -19,6 +19,14 @@ def test_interrogative_words_are_still_left_out() -> None:
     assert key_terms(tokenize("何立峰何时到那曲调研？")) == key_terms(tokenize("何立峰到那曲调研"))
 
 
+def test_the_pieces_of_an_interrogative_the_segmenter_kept_whole_ask_too() -> None:
+    question = "区政府常务会议一般多长时间开一次？"
+    assert "多长时间" in tokenize(question) and "长时间" in tokenize(question)
+    terms = key_terms(tokenize(question), {}, question)
+    assert "时间" not in terms and "长时间" not in terms and "常务会议" in terms
+    assert "时间" in key_terms(tokenize("会议时间多长？"), {}, "会议时间多长？")  # not inside one: a subject
+
+
 def test_question_bigrams_keep_names_whole() -> None:
     grams = question_bigrams("那曲调研由谁负责？")
     assert "那曲" in grams and "曲调" in grams  # the place name stays, not only its tail
