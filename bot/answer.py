@@ -729,6 +729,9 @@ def _own_body(event: str, hay: str, head: str) -> bool:
     return len(event) > 3 and event[0] in "省市区县镇乡" and event[0] in head and event[1:] in hay
 
 
+_SPOKE = r"[^。；]{0,24}?(?:指出|强调|表示|说|讲话|要求|提出|认为|宣布|致辞)"
+
+
 def fits(question: Question, src: Source, text: str, units: Sequence[Unit]) -> bool:
     """Does an answer from this source satisfy what the question pins down? A year it names must be the
     document's year or be written in the answer (or the heading it sits under); a kind of document named
@@ -759,6 +762,8 @@ def fits(question: Question, src: Source, text: str, units: Sequence[Unit]) -> b
     owner = f"{src.speaker}{src.title}"
     if not all(p in owner or p in shown for p in question.persons):
         return False
+    if not all(p in owner or re.search(re.escape(p) + _SPOKE, shown) for p in question.speakers):
+        return False  # "王沪宁作的总结讲话讲了什么": his speech, or a text reporting what he said
     # a place the question names: the answer's document is about it (its title or head), or the answer says it
     return all(_sq(p) in _sq(f"{head}{shown}") for p in question.places)
 

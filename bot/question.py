@@ -78,6 +78,7 @@ class Question:
     doc_kinds: list[str] = field(default_factory=list)  # the kind of document it names with a year (政府工作报告)
     national: bool = False  # it names the State Council's or a nationwide document (see `national`)
     events: list[str] = field(default_factory=list)  # meetings and forums it names ("中央经济工作会议")
+    speakers: list[str] = field(default_factory=list)  # people named as giving a speech ("王沪宁作的总结讲话")
 
     @property
     def kinds(self) -> list[Kind]:
@@ -145,6 +146,15 @@ def persons_in(question: str) -> list[str]:
     return found
 
 
+_GAVE_SPEECH = re.compile(r"(?:作的|所作的?|发表的?|作了)[^，,。？?]{0,12}?(?:讲话|报告|演讲|致辞|发言)")
+
+
+def speakers_in(question: str, persons: list[str]) -> list[str]:
+    """The people a question names as giving a speech ("王沪宁作的总结讲话讲了什么"): what it asks is what
+    they said, not what a text says about them."""
+    return [p for p in persons if re.search(re.escape(p) + _GAVE_SPEECH.pattern, question)]
+
+
 _DOC_YEAR = re.compile(r"((?:19|20)\d{2})年(?:的|度)?(?:[\u4e00-\u9fff]{0,8}?)(政府工作报告|工作报告|预算报告|计划报告|决议)")
 
 
@@ -209,5 +219,7 @@ def analyse_question(question: str, years: list[int] | None = None) -> Question:
         raw = m.group(1)
         item = int(raw) if raw.isdigit() else cn_number(raw.replace("两", "二"))
     named = [sp for sp in specifics(question) if sp.year is None]
-    return Question(question, parts, item, places_in(question), persons_in(question), list(years or []),
-                    document_years(question), named, document_kinds(question), national(question), events_in(question))
+    persons = persons_in(question)
+    return Question(question, parts, item, places_in(question), persons, list(years or []),
+                    document_years(question), named, document_kinds(question), national(question), events_in(question),
+                    speakers_in(question, persons))

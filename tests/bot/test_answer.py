@@ -250,6 +250,26 @@ def test_how_long_asks_for_a_duration_and_a_local_text_names_its_own_bodies_with
     assert got.answered and "每两周召开一次" in got.text and "三百人" not in got.text
 
 
+def test_a_speech_asked_by_its_speaker_is_what_they_said_not_that_they_attended() -> None:
+    from bot.answer import Thresholds
+
+    title = "中央外事工作会议在京举行"
+    attended = f"{title}\n中央外事工作会议6月22日至23日在北京举行。王沪宁、韩正出席会议。会议总结了外事工作。\n"
+    spoke = attended + "王沪宁在总结讲话中强调，要认真学习领会会议精神，抓好贯彻落实。\n"
+    question = "中央外事工作会议上，王沪宁作的总结讲话讲了什么？"
+    q = analyse_question(question)
+    assert q.speakers == ["王沪宁"]
+    weights = subject_weights(key_terms(tokenize(question), {}, question), lambda t: 1.0)
+
+    def ask_(text: str, speaker: str = "") -> Extraction:
+        src = [Source(1, "news.txt", 0, len(text), 0, len(text), title, speaker, 2018)]
+        return extract(q, src, {"news.txt": text}, weights, question_bigrams(question), Thresholds(top_about=0.2))
+
+    assert not ask_(attended).answered
+    assert "要认真学习领会会议精神" in ask_(spoke).text
+    assert ask_(attended, speaker="王沪宁").answered  # his own speech: anything in it is what he said
+
+
 # --- what a question pins down beyond its subject: the event, the kind of document, the role, the day ---
 BRIEFING = """某县防汛工作会议情况通报
 6月3日，某县召开防汛工作会议。县长周文彬主持会议。副县长李华、县人大常委会副主任赵平出席会议。
