@@ -569,7 +569,9 @@ def sentence_candidates(text: str, src: Source, weights: Weights, part: Part, pa
         score = sentence_score(features) * prior
         if run:  # a list run is as long as it lists: the more, the better
             score += 0.05 * min(4, len(_RUN.findall(sent.rstrip("；;"))))
-        out.append(Candidate(score, max(about, 0.8 * about_ctx),
+        # a figure is about what its own sentence names: its context alone does not make it the one asked
+        subject = about if part.kind == "number" and not about else max(about, 0.8 * about_ctx)
+        out.append(Candidate(score, subject,
                              [Unit(src.n, src.doc_id, a, b, sent, "sentence", part_index)], evidence=ev,
                              features=features, prior=prior))
     return out
@@ -704,8 +706,10 @@ def extract(question: Question, sources: Sequence[Source], texts: dict[str, str]
             # only a weak answer (a year for "哪天"): a clear one in the first-ranked passages, about less, wins
             got = _answer_part(question, part, i, top, texts, own, bigrams, dataclasses.replace(loose, strong=True)) or got
         if not got and lim.whole_first:
-            # the answer may sit in the first-ranked document outside its cited passages: read all of it
-            whole = [dataclasses.replace(s, start=0, end=len(texts.get(s.doc_id, ""))) for s in sources if s.n == 1]
+            # the answer may sit in the first-ranked document outside its cited passages: read all of it (the
+            # first-ranked about the place the question names: "山东省…" is not the national report)
+            first = next((s for s in sources if _about_place(question, s, texts.get(s.doc_id, ""))), None)
+            whole = [dataclasses.replace(first, start=0, end=len(texts.get(first.doc_id, "")))] if first else []
             got = _answer_part(question, part, i, whole, texts, own, bigrams, lim)
         if got:
             merge_units(units, got)
@@ -721,6 +725,12 @@ def extract(question: Question, sources: Sequence[Source], texts: dict[str, str]
         missing = "；".join(question.parts[i].text for i in unanswered)
         text += f"\n（资料中没有找到“{missing}”的答案。）"
     return Extraction(units, text, "", unanswered)
+
+
+def _about_place(question: Question, src: Source, text: str) -> bool:
+    """Is the document about the places the question names (its title block names them)?"""
+    head = _sq(f"{src.title} {src.meeting} {text[:HEADER_CHARS]}")
+    return all(_sq(p) in head for p in question.places)
 
 
 def _own_body(event: str, hay: str, head: str) -> bool:

@@ -55,6 +55,9 @@ _PLACE = re.compile(
     r"(?:^|(?<=[^\u4e00-\u9fff])|(?<=[年的在是于和与及对从到去来]))([\u4e00-\u9fff]{2,3}?)(省|市|自治区|县|区)"
     r"(?![\u4e00-\u9fff]{0,1}(?:长|委|局|政府|级|场|域|间|别|委会|民))"
 )
+# kinds of area, not names ("农牧区劳动力", "贫困山区"); "中山区", "金山区" are names
+_AREAS = frozenset(["农牧区", "牧区", "林区", "矿区", "灾区", "山区", "库区", "郊区", "老区", "边区", "特区", "农区",
+                    "垦区", "湖区", "藏区", "战区", "城区", "社区", "园区", "景区", "片区", "校区", "营区", "辖区"])
 _NOT_NAME_START = "年月日的在和与及对把将从向于是为了给让由被"  # "2025年临江区" names 临江区
 _NOT_PLACE = re.compile(r"^(?:全|本|我|该|各|城|市|区|县|省|两|三|一|这|那|哪|社|园|小|新|老|地|辖|景|市场|城)")
 
@@ -112,6 +115,8 @@ def places_in(question: str) -> list[str]:
         name = m.group(1).lstrip(_NOT_NAME_START)
         if (len(name) < 2 or _NOT_PLACE.match(name) or re.search(r"[各全本该每对和与及的了要哪几有]|多少|什么", name)
                 or name[-1] in "社园小景辖城地片校营禁"
+                or name + m.group(2) in _AREAS
+                or len(name) == 3 and (name[1:] + m.group(2) in _AREAS or name[2:] + m.group(2) in _AREAS)
                 or any(name in f or f in name for f in found)):
             continue
         found.append(name + m.group(2))

@@ -176,8 +176,9 @@ def test_the_first_ranked_document_is_read_whole_when_its_cited_passage_does_not
     assert not extract(q, first, DOCS, weights, question_bigrams(question), Thresholds(whole_first=False)).answered
     got = extract(q, first, DOCS, weights, question_bigrams(question), Thresholds())
     assert "４０公里" in got.text and got.units[0].n == 1
-    second = [Source(2, "minutes.txt", 0, cut, 0, cut, TITLES["minutes.txt"], "", 2025)]
-    assert not extract(q, second, DOCS, weights, question_bigrams(question), Thresholds()).answered
+    second = [Source(1, "notice.txt", 0, len(NOTICE), 0, len(NOTICE), TITLES["notice.txt"], "", 2026),
+              Source(2, "minutes.txt", 0, cut, 0, cut, TITLES["minutes.txt"], "", 2025)]
+    assert not extract(q, second, DOCS, weights, question_bigrams(question), Thresholds()).answered  # [1] only
 
 
 def test_the_sentences_a_part_chose_among_are_observed_with_the_features_their_score_weighs() -> None:
@@ -268,6 +269,37 @@ def test_a_speech_asked_by_its_speaker_is_what_they_said_not_that_they_attended(
     assert not ask_(attended).answered
     assert "要认真学习领会会议精神" in ask_(spoke).text
     assert ask_(attended, speaker="王沪宁").answered  # his own speech: anything in it is what he said
+
+
+def test_a_figure_is_about_what_its_own_sentence_names() -> None:
+    from bot.answer import sentence_candidates
+
+    text = "某省政府工作报告\n推进农牧区劳动力转移就业，做好技能培训。全省新增受益学生25万人。\n"
+    src = Source(1, "r.txt", 0, len(text), 0, len(text), "某省政府工作报告", "", 2026)
+
+    def subject_of(question: str) -> float:
+        weights = subject_weights(key_terms(tokenize(question), {}, question), lambda t: 1.0)
+        part = analyse_question(question).parts[0]
+        cands = sentence_candidates(text, src, weights, part, 0, question_bigrams(question))
+        return max(c.subject for c in cands if c.units[0].text == "全省新增受益学生25万人。")
+
+    assert subject_of("农牧区劳动力转移就业多少人？") == 0.0  # the figure's own sentence names none of it
+    assert subject_of("农牧区劳动力转移就业有什么进展？") > 0.0  # elsewhere the paragraph before counts
+
+
+def test_a_place_named_sends_the_whole_read_to_that_places_document() -> None:
+    from bot.answer import Thresholds
+
+    national = "国务院政府工作报告\n全国科技投入持续增长。\n"
+    province = "某某省政府工作报告\n各位代表：\n" + "过去一年工作扎实推进。" * 40 + "\n全省科技创新投入7232亿元。\n"
+    docs = {"gwr.txt": national, "prov.txt": province}
+    question = "某某省全省科技创新投入有多少？"
+    cut = province.index("过去一年")
+    src = [Source(1, "gwr.txt", 0, len(national), 0, len(national), "国务院政府工作报告", "", 2026),
+           Source(2, "prov.txt", 0, cut, 0, cut, "某某省政府工作报告", "", 2026)]
+    weights = subject_weights(key_terms(tokenize(question), {}, question), lambda t: 1.0)
+    got = extract(analyse_question(question), src, docs, weights, question_bigrams(question), Thresholds(top_about=0.2))
+    assert "7232亿元" in got.text and got.units[0].n == 2
 
 
 # --- what a question pins down beyond its subject: the event, the kind of document, the role, the day ---

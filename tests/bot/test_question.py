@@ -47,6 +47,10 @@ def test_places_are_names_not_words_that_end_like_one() -> None:
     assert places_in("浙江2026年的经济增长目标是多少？") == ["浙江"]
     assert places_in("全市共有多少个社区？本区呢？") == []
     assert places_in("会议要求各街道对哪些地方建立台账？") == []
+    # kinds of area are no names; a district of that shape is
+    assert places_in("青海2026年农牧区劳动力转移就业目标是多少？") == ["青海"]
+    assert places_in("要加大对贫困山区的支持，在牧区推广什么？") == []
+    assert places_in("在中山区推广了什么？") == ["中山区"]
 
 
 def test_people_named_beside_their_title() -> None:
