@@ -747,7 +747,7 @@ def fits(question: Question, src: Source, text: str, units: Sequence[Unit]) -> b
     document's year or be written in the answer (or the heading it sits under); a kind of document named
     with its year ("2018年政府工作报告") must be the source's kind, and a national one not a province's; a
     meeting or forum it names must be named by the source's title block, the cited passage or the answer; a
-    person it names must be the document's speaker or be in its title or in the answer."""
+    person it names must be the document's speaker or be in its title block or in the answer."""
     shown = "".join(u.text for u in units)
     if question.doc_years and src.year not in question.doc_years:
         return False
@@ -770,7 +770,7 @@ def fits(question: Question, src: Source, text: str, units: Sequence[Unit]) -> b
         if not set(question.years) & set(years_in(context)):  # 2020, 二〇二〇年
             return False
     owner = f"{src.speaker}{src.title}"
-    if not all(p in owner or p in shown for p in question.persons):
+    if not all(p in owner or p in shown or p in head for p in question.persons):  # the head: "听取了周恩来总理…所作的"
         return False
     if not all(p in owner or re.search(re.escape(p) + _SPOKE, shown) for p in question.speakers):
         return False  # "王沪宁作的总结讲话讲了什么": his speech, or a text reporting what he said

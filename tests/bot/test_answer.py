@@ -302,6 +302,22 @@ def test_a_place_named_sends_the_whole_read_to_that_places_document() -> None:
     assert "7232亿元" in got.text and got.units[0].n == 2
 
 
+def test_a_person_named_in_the_title_block_binds_the_document() -> None:
+    from bot.answer import Thresholds
+
+    title = "第二届全国人民代表大会第三次会议关于政府工作报告的决议"
+    head = f"{title}\n会议听取了周恩来总理代表国务院所作的政府工作报告。\n"
+    body = "会议同意国务院的建议，授权全国人民代表大会常务委员会审查和批准国民经济调整计划。\n"
+    question = "批准周恩来总理的政府工作报告时，同意授权全国人大常委会审查批准什么计划？"
+    weights = subject_weights(key_terms(tokenize(question), {}, question), lambda t: 1.0)
+    q = analyse_question(question)
+    assert q.persons == ["周恩来"]
+    for text, answered in ((head + body, True), (f"{title}\n会议听取了国务院所作的政府工作报告。\n{body}", False)):
+        src = [Source(1, "r.txt", 0, len(text), 0, len(text), title, "", 1960)]
+        got = extract(q, src, {"r.txt": text}, weights, question_bigrams(question), Thresholds(top_about=0.2))
+        assert got.answered == answered and (not answered or "调整计划" in got.text)
+
+
 # --- what a question pins down beyond its subject: the event, the kind of document, the role, the day ---
 BRIEFING = """某县防汛工作会议情况通报
 6月3日，某县召开防汛工作会议。县长周文彬主持会议。副县长李华、县人大常委会副主任赵平出席会议。
