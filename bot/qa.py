@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 import unicodedata
@@ -10,7 +11,7 @@ from typing import Any
 
 from bot import chain
 from bot.answer import Extraction, Observer, Source, Thresholds, extract, subject_weights
-from bot.question import analyse_question, places_in
+from bot.question import PROVINCES, analyse_question, places_in
 from bot.refusal import coverage, satisfies, specifics
 from bot.rewrite import History, rewrite_question
 from bot.types import Answer, Citation
@@ -82,8 +83,24 @@ class QA:
         if self._this_year_as_asked(retrieval) and self._unsupported(retrieval):
             earlier = self.retriever.search(question, k, where, mode, lag=1)
             if not self._unsupported(earlier):
-                return earlier
-        return retrieval
+                retrieval = earlier
+        return self._other_provinces_last(retrieval)
+
+    def _other_provinces_last(self, retrieval: Retrieval) -> Retrieval:
+        """A question about a province ("海南省2026年…") is not answered by another province's report: passages
+        of documents whose title names only other provinces follow the rest, in their order."""
+        asked = [p for p in PROVINCES if p in squash(retrieval.info.text)]
+        if not asked or not retrieval.hits:
+            return retrieval
+        rows = self.doc_rows(retrieval)
+
+        def elsewhere(doc_id: str) -> bool:
+            row = rows.get(doc_id)
+            title = squash(f"{row.title}{row.meeting}") if row else ""
+            return not any(p in title for p in asked) and any(p in title for p in PROVINCES)
+
+        hits = sorted(retrieval.hits, key=lambda h: elsewhere(h.doc_id))  # stable: the order within each kept
+        return retrieval if hits == retrieval.hits else dataclasses.replace(retrieval, hits=hits)
 
     def _unsupported(self, retrieval: Retrieval) -> bool:
         """The archive discusses the topic, but not for the years asked."""

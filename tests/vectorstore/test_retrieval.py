@@ -166,3 +166,27 @@ def test_this_year_on_a_topic_the_archive_has_only_last_year_on_is_read_as_last_
     assert archive.remove("spaces_last.txt")
     ans = qa.ask("青川市今年新建了多少个公共停车泊位？")
     assert ans.refused and f"“{this_year}年”" in ans.answer, ans.answer  # not read back two years
+
+
+def test_a_question_about_a_province_cites_that_provinces_report_before_anothers(tmp_path: Path,
+                                                                               make_settings) -> None:  # noqa: ANN001
+    from bot.qa import QA
+    from vectorstore.archive import Archive
+
+    folder = tmp_path / "docs"
+    write(folder, "yunnan.txt", "2026年云南省政府工作报告\n今年地区生产总值增长预期目标为5%左右。地区生产总值增长预期目标"
+                                "的确定，统筹考虑了需要和可能。\n")
+    write(folder, "hainan.txt", "2026年海南省政府工作报告\n今年全省经济增长6%左右，推进自由贸易港建设。\n")
+    write(folder, "national.txt", "2026年国务院政府工作报告\n国内生产总值增长5%左右。\n")
+    settings = make_settings()
+    archive = Archive(settings)
+    assert archive.index_paths([folder]).count("indexed") == 3
+    qa = QA(settings, archive=archive)
+    question = "海南省2026年地区生产总值的增长预期目标是多少？"
+    raw = [h.doc_id for h in qa.retriever.search(question).hits]
+    assert raw.index("yunnan.txt") < raw.index("hainan.txt")  # by words alone, the other province's report leads
+    cited = [h.doc_id for h in qa.retrieve(question).hits]
+    assert cited.index("hainan.txt") < cited.index("yunnan.txt")
+    assert cited.index("national.txt") < cited.index("yunnan.txt")  # a report naming no province is not moved
+    assert [h.doc_id for h in qa.retrieve("地区生产总值增长预期目标是多少？").hits] == \
+        [h.doc_id for h in qa.retriever.search("地区生产总值增长预期目标是多少？").hits]  # no province named
