@@ -11,7 +11,7 @@ from typing import Any
 
 from bot import chain
 from bot.answer import Extraction, Observer, Source, Thresholds, extract, subject_weights
-from bot.question import PROVINCES, analyse_question, places_in
+from bot.question import PROVINCES, analyse_question, events_in, places_in
 from bot.refusal import coverage, satisfies, specifics
 from bot.rewrite import History, rewrite_question
 from bot.types import Answer, Citation
@@ -84,7 +84,22 @@ class QA:
             earlier = self.retriever.search(question, k, where, mode, lag=1)
             if not self._unsupported(earlier):
                 retrieval = earlier
-        return self._other_provinces_last(retrieval)
+        return self._named_event_first(self._other_provinces_last(retrieval))
+
+    def _named_event_first(self, retrieval: Retrieval) -> Retrieval:
+        """A question naming a meeting ("2017年底召开的中央经济工作会议…") is about it: passages of documents
+        whose title or meeting names it come first, in their order."""
+        events = [squash(e) for e in events_in(retrieval.info.text)]
+        if not events or not retrieval.hits:
+            return retrieval
+        rows = self.doc_rows(retrieval)
+
+        def names(doc_id: str) -> bool:
+            row = rows.get(doc_id)
+            return bool(row) and all(e in squash(f"{row.title}{row.meeting}") for e in events)
+
+        hits = sorted(retrieval.hits, key=lambda h: not names(h.doc_id))
+        return retrieval if hits == retrieval.hits else dataclasses.replace(retrieval, hits=hits)
 
     def _other_provinces_last(self, retrieval: Retrieval) -> Retrieval:
         """A question about a province ("海南省2026年…") is not answered by another province's report: passages

@@ -190,3 +190,21 @@ def test_a_question_about_a_province_cites_that_provinces_report_before_anothers
     assert cited.index("national.txt") < cited.index("yunnan.txt")  # a report naming no province is not moved
     assert [h.doc_id for h in qa.retrieve("地区生产总值增长预期目标是多少？").hits] == \
         [h.doc_id for h in qa.retriever.search("地区生产总值增长预期目标是多少？").hits]  # no province named
+
+
+def test_a_question_naming_a_meeting_cites_the_documents_titled_by_it_first(tmp_path: Path,
+                                                                           make_settings) -> None:  # noqa: ANN001
+    from bot.qa import QA
+    from vectorstore.archive import Archive
+
+    folder = tmp_path / "docs"
+    write(folder, "report.txt", "2017年政府工作报告\n——2017年3月5日在第十二届全国人民代表大会第五次会议上\n各位代表：2017年底，"
+                                "中央经济工作会议将部署明年工作。落实中央经济工作会议精神，开好2017年中央经济工作会议。\n")
+    write(folder, "news.txt", "中央经济工作会议在北京举行\n会议12月18日至20日举行，习近平发表重要讲话。\n")
+    settings = make_settings()
+    archive = Archive(settings)
+    assert archive.index_paths([folder]).count("indexed") == 2
+    qa = QA(settings, archive=archive)
+    question = "2017年底召开的中央经济工作会议是哪几天开的？"
+    assert [h.doc_id for h in qa.retriever.search(question).hits][0] == "report.txt"  # by words alone
+    assert [h.doc_id for h in qa.retrieve(question).hits][0] == "news.txt"
