@@ -87,9 +87,11 @@ class QA:
         return self._named_event_first(self._other_provinces_last(retrieval))
 
     def _named_event_first(self, retrieval: Retrieval) -> Retrieval:
-        """A question naming a meeting ("2017年底召开的中央经济工作会议…") is about it: passages of documents
-        whose title or meeting names it come first, in their order."""
+        """A question naming a meeting ("2017年底召开的中央经济工作会议…") or a resolution is about it: passages
+        of documents whose title or meeting names it come first, in their order."""
         events = [squash(e) for e in events_in(retrieval.info.text)]
+        if "决议" in retrieval.info.text:
+            events.append("决议")  # "批准政府工作报告的决议": the resolution, not the report it approves
         if not events or not retrieval.hits:
             return retrieval
         rows = self.doc_rows(retrieval)

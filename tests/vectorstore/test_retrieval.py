@@ -208,3 +208,22 @@ def test_a_question_naming_a_meeting_cites_the_documents_titled_by_it_first(tmp_
     question = "2017年底召开的中央经济工作会议是哪几天开的？"
     assert [h.doc_id for h in qa.retriever.search(question).hits][0] == "report.txt"  # by words alone
     assert [h.doc_id for h in qa.retrieve(question).hits][0] == "news.txt"
+
+
+def test_a_question_naming_a_resolution_cites_the_resolution_before_the_report_it_approves(
+        tmp_path: Path, make_settings) -> None:  # noqa: ANN001
+    from bot.qa import QA
+    from vectorstore.archive import Archive
+
+    folder = tmp_path / "docs"
+    write(folder, "report.txt", "2009年政府工作报告\n——2009年3月5日在第十一届全国人民代表大会第二次会议上\n全国人民要以"
+                                "优异成绩迎接新中国成立60周年。全国人大批准政府工作报告后，全国人民要以优异成绩迎接新的胜利。\n")
+    write(folder, "resolution.txt", "第十一届全国人民代表大会第二次会议关于政府工作报告的决议\n会议号召全国各族人民，"
+                                    "以优异成绩迎接中华人民共和国成立60周年。\n")
+    settings = make_settings()
+    archive = Archive(settings)
+    assert archive.index_paths([folder]).count("indexed") == 2
+    qa = QA(settings, archive=archive)
+    question = "2009年全国人大批准政府工作报告的决议，号召全国人民以优异成绩迎接什么？"
+    assert [h.doc_id for h in qa.retriever.search(question).hits][0] == "report.txt"  # by words alone
+    assert [h.doc_id for h in qa.retrieve(question).hits][0] == "resolution.txt"
