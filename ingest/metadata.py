@@ -143,7 +143,7 @@ def find_speaker(title: str, header: list[str]) -> str:
 def _meeting_name(found: str) -> str:
     """Drop what precedes the meeting's name: "主持召开学校…座谈会" -> "学校…座谈会"."""
     m = _MEETING_LEAD.match(found)
-    name = found[m.end() :] if m else found
+    name = (found[m.end() :] if m else found).lstrip("的")  # "召开的中央经济工作会议"
     return "" if len(name) < 3 or name.startswith(_MEETING_NOT) else name
 
 

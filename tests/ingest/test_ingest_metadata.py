@@ -84,6 +84,7 @@ def test_find_speaker(title: str, header: list[str], speaker: str) -> None:
         ("习近平主持召开中央全面深化改革委员会第四次会议", [], ""),
         ("市政府第12次常务会议纪要", [], "市政府第12次常务会议"),
         ("讲话", ["在这次会议上，我讲三点意见"], ""),
+        ("通知", ["2017年底召开的中央经济工作会议将部署明年工作。"], "中央经济工作会议"),
     ],
 )
 def test_find_meeting(title: str, header: list[str], meeting: str) -> None:
