@@ -593,6 +593,17 @@ def sentence_score(features: Sequence[float], weights: Sequence[float] = SENTENC
 _CLAUSE_END = re.compile(r"[，,；;：:。]")
 
 
+def _figure_named(text: str, weights: Weights) -> bool:
+    """Does a clause holding a figure also hold one of the subject's terms ("社会消费品零售总额增长6%左右",
+    not "地区生产总值增长５.５％左右" for 零售总额)?"""
+    for clause in re.split(r"[，,；;：:。！？]", _norm(text)):
+        figures = [m.group(0) for m in _FIGURE.finditer(clause)
+                   if not (_YEAR_ONLY.match(m.group(0)) or _BARE_YEAR.match(m.group(0)) or _DATE_FIGURE.match(m.group(0)))]
+        if figures and any(_holds(_sq(clause), t) >= 1.0 for t, _ in weights):
+            return True
+    return False
+
+
 def inline_list(text: str) -> bool:
     """Does a sentence list things without markers: "A、B和C", "“A”“B”", or three or more clauses
     that open alike ("始终代表…，始终代表…，始终代表…"), or a run of "；" clauses?"""
@@ -813,6 +824,8 @@ def _answer_part(question: Question, part: Part, index: int, sources: Sequence[S
     sents = [c for c in sents if c.subject >= lim.about and ok(c)]
     if part.kind == "number" and _ASKS_GOAL.search(part.text):
         sents = [c for c in sents if _TARGET.search(c.units[0].text)]  # a target, not last year's result
+    if part.kind == "number" and lim.about < Thresholds.about:  # the looser pass: the figure's own clause
+        sents = [c for c in sents if _figure_named(c.units[0].text, weights)]  # names what it counts
     if part.kind == "list":  # no list found: a sentence that lists things inline ("A、B和C") still answers
         sents = [c for c in sents if inline_list(c.units[0].text) or question.item is not None]
     margin = 0.1 if part.kind == "decision" else lim.list_margin

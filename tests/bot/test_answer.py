@@ -318,6 +318,25 @@ def test_a_person_named_in_the_title_block_binds_the_document() -> None:
         assert got.answered == answered and (not answered or "调整计划" in got.text)
 
 
+def test_a_figure_taken_loosely_must_count_what_was_asked_in_its_own_clause() -> None:
+    from bot.answer import Thresholds
+
+    title = "2026年某区人民政府工作报告"
+    review = "一、2025年工作回顾\n全区社会消费品零售总额262亿元，增长6.3%。\n二、2026年目标任务\n"
+    goals = f"{title}\n{review}2026年是开局之年。全区经济社会发展的主要预期目标是：地区生产总值增长5.5%左右；"
+    question = "某区2026年政府工作报告给社会消费品零售总额定的增长目标是多少？"
+    weights = [("社会", 2.2), ("消费品", 2.8), ("零售总额", 2.8), ("目标", 1.7)]  # rarity as in a real archive
+    q = analyse_question(question, analyse(question).named_years)
+
+    def ask_(text: str) -> Extraction:
+        src = [Source(1, "r.txt", 0, len(text), 0, len(text), title, "", 2026)]
+        return extract(q, src, {"r.txt": text}, weights, question_bigrams(question), Thresholds(top_about=0.2))
+
+    assert not ask_(goals + "\n").answered  # a growth target, of another amount
+    got = ask_(goals + "社会消费品零售总额增长6%左右。\n")
+    assert got.answered and "社会消费品零售总额增长6%左右" in got.text
+
+
 # --- what a question pins down beyond its subject: the event, the kind of document, the role, the day ---
 BRIEFING = """某县防汛工作会议情况通报
 6月3日，某县召开防汛工作会议。县长周文彬主持会议。副县长李华、县人大常委会副主任赵平出席会议。
