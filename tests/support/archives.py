@@ -35,3 +35,16 @@ def seed_qa(db: Path, corpus: Path) -> Any:
     report = archive.index_paths([corpus / name for name in SEED_FILES])
     assert report.count("indexed") == len(SEED_FILES), report.summary()
     return QA(settings, archive=archive)
+
+
+def qa_over(folder: Path, settings: Any, files: dict[str, str]) -> tuple[Any, Any]:
+    """(QA, Archive) over the texts `files` (name -> text) written into `folder` and indexed with `settings`."""
+    from bot.qa import QA
+    from vectorstore.archive import Archive
+
+    for name, text in files.items():
+        write(folder, name, text)
+    archive = Archive(settings)
+    report = archive.index_paths([folder])
+    assert report.count("indexed") == len(files), report.summary()
+    return QA(settings, archive=archive), archive

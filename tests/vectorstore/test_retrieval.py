@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.archives import write
+from tests.support.archives import qa_over
 
 pytestmark = pytest.mark.slow
 
@@ -22,20 +22,13 @@ REPORT = """{year}年临江区人民政府工作报告
 
 @pytest.fixture
 def qa(tmp_path: Path, make_settings):  # noqa: ANN001, ANN201
-    from bot.qa import QA
-    from vectorstore.archive import Archive
-
-    folder = tmp_path / "docs"
-    write(folder, "report_2016.txt", REPORT.format(year=2016, growth="7.1", spaces="1200", estates="35", jobs="8000"))
-    write(folder, "report_2017.txt", REPORT.format(year=2017, growth="6.8", spaces="1500", estates="42", jobs="9000"))
-    write(folder, "fullwidth.txt", "关于电梯加装的通知\n全区今年计划为老旧住宅加装电梯１２０部，由区住建局负责。\n")
-    write(folder, "traditional.md", "# 關於水廠擴建的會議紀要\n會議決定，擴建東郊水廠，日供水能力提高到三十萬噸，由區水務局牽頭。\n")
-    write(folder, "other.txt", "青川市文化旅游节筹备会议\n会议确定文化旅游节于十月举办，由市文旅局承办，预算八百万元。\n")
-    settings = make_settings()
-    archive = Archive(settings)
-    report = archive.index_paths([folder])
-    assert report.count("indexed") == 5, report.summary()
-    return QA(settings, archive=archive)
+    return qa_over(tmp_path / "docs", make_settings(), {
+        "report_2016.txt": REPORT.format(year=2016, growth="7.1", spaces="1200", estates="35", jobs="8000"),
+        "report_2017.txt": REPORT.format(year=2017, growth="6.8", spaces="1500", estates="42", jobs="9000"),
+        "fullwidth.txt": "关于电梯加装的通知\n全区今年计划为老旧住宅加装电梯１２０部，由区住建局负责。\n",
+        "traditional.md": "# 關於水廠擴建的會議紀要\n會議決定，擴建東郊水廠，日供水能力提高到三十萬噸，由區水務局牽頭。\n",
+        "other.txt": "青川市文化旅游节筹备会议\n会议确定文化旅游节于十月举办，由市文旅局承办，预算八百万元。\n",
+    })[0]
 
 
 def test_half_width_digits_find_full_width_document(qa) -> None:  # noqa: ANN001
@@ -139,20 +132,14 @@ def test_this_year_on_a_topic_the_archive_has_only_last_year_on_is_read_as_last_
     said in the answer; a topic this year's documents do hold stays this year's; two years back is refused."""
     from datetime import date
 
-    from bot.qa import QA
-    from vectorstore.archive import Archive
-
     this_year = date.today().year
-    folder = tmp_path / "docs"
-    write(folder, "spaces_last.txt", f"{this_year - 1}年青川市停车设施建设情况\n全市新建公共停车泊位1500个。\n")
-    write(folder, "spaces_before.txt", f"{this_year - 2}年青川市停车设施建设情况\n全市新建公共停车泊位1200个。\n")
-    write(folder, "jobs_now.txt", f"{this_year}年青川市就业工作要点\n全市新增城镇就业岗位9000个。\n")
-    write(folder, "chargers_last.txt", f"{this_year - 1}年青川市新能源汽车推广情况\n全市新建充电桩800个。\n")
-    write(folder, "chargers_now.txt", f"{this_year}年青川市新能源汽车推广计划\n全市继续推进充电桩建设，方便市民出行。\n")
-    settings = make_settings()
-    archive = Archive(settings)
-    assert archive.index_paths([folder]).count("indexed") == 5
-    qa = QA(settings, archive=archive)
+    qa, archive = qa_over(tmp_path / "docs", make_settings(), {
+        "spaces_last.txt": f"{this_year - 1}年青川市停车设施建设情况\n全市新建公共停车泊位1500个。\n",
+        "spaces_before.txt": f"{this_year - 2}年青川市停车设施建设情况\n全市新建公共停车泊位1200个。\n",
+        "jobs_now.txt": f"{this_year}年青川市就业工作要点\n全市新增城镇就业岗位9000个。\n",
+        "chargers_last.txt": f"{this_year - 1}年青川市新能源汽车推广情况\n全市新建充电桩800个。\n",
+        "chargers_now.txt": f"{this_year}年青川市新能源汽车推广计划\n全市继续推进充电桩建设，方便市民出行。\n",
+    })
     ans = qa.ask("青川市今年新建了多少个公共停车泊位？")
     assert not ans.refused, ans.answer
     assert "1500" in ans.units[0].text and ans.citations[0].doc_id == "spaces_last.txt"
@@ -170,18 +157,12 @@ def test_this_year_on_a_topic_the_archive_has_only_last_year_on_is_read_as_last_
 
 def test_a_question_about_a_province_cites_that_provinces_report_before_anothers(tmp_path: Path,
                                                                                make_settings) -> None:  # noqa: ANN001
-    from bot.qa import QA
-    from vectorstore.archive import Archive
-
-    folder = tmp_path / "docs"
-    write(folder, "yunnan.txt", "2026年云南省政府工作报告\n今年地区生产总值增长预期目标为5%左右。地区生产总值增长预期目标"
-                                "的确定，统筹考虑了需要和可能。\n")
-    write(folder, "hainan.txt", "2026年海南省政府工作报告\n今年全省经济增长6%左右，推进自由贸易港建设。\n")
-    write(folder, "national.txt", "2026年国务院政府工作报告\n国内生产总值增长5%左右。\n")
-    settings = make_settings()
-    archive = Archive(settings)
-    assert archive.index_paths([folder]).count("indexed") == 3
-    qa = QA(settings, archive=archive)
+    qa, _ = qa_over(tmp_path / "docs", make_settings(), {
+        "yunnan.txt": "2026年云南省政府工作报告\n今年地区生产总值增长预期目标为5%左右。地区生产总值增长预期目标的确定，"
+                      "统筹考虑了需要和可能。\n",
+        "hainan.txt": "2026年海南省政府工作报告\n今年全省经济增长6%左右，推进自由贸易港建设。\n",
+        "national.txt": "2026年国务院政府工作报告\n国内生产总值增长5%左右。\n",
+    })
     question = "海南省2026年地区生产总值的增长预期目标是多少？"
     raw = [h.doc_id for h in qa.retriever.search(question).hits]
     assert raw.index("yunnan.txt") < raw.index("hainan.txt")  # by words alone, the other province's report leads
@@ -192,38 +173,25 @@ def test_a_question_about_a_province_cites_that_provinces_report_before_anothers
         [h.doc_id for h in qa.retriever.search("地区生产总值增长预期目标是多少？").hits]  # no province named
 
 
-def test_a_question_naming_a_meeting_cites_the_documents_titled_by_it_first(tmp_path: Path,
-                                                                           make_settings) -> None:  # noqa: ANN001
-    from bot.qa import QA
-    from vectorstore.archive import Archive
+MEETING_DOCS = {
+    "report.txt": "2017年政府工作报告\n——2017年3月5日在第十二届全国人民代表大会第五次会议上\n各位代表：2017年底，"
+                  "中央经济工作会议将部署明年工作。落实中央经济工作会议精神，开好2017年中央经济工作会议。\n",
+    "news.txt": "中央经济工作会议在北京举行\n会议12月18日至20日举行，习近平发表重要讲话。\n",
+}
+RESOLUTION_DOCS = {
+    "report.txt": "2009年政府工作报告\n——2009年3月5日在第十一届全国人民代表大会第二次会议上\n全国人民要以优异成绩"
+                  "迎接新中国成立60周年。全国人大批准政府工作报告后，全国人民要以优异成绩迎接新的胜利。\n",
+    "resolution.txt": "第十一届全国人民代表大会第二次会议关于政府工作报告的决议\n会议号召全国各族人民，"
+                      "以优异成绩迎接中华人民共和国成立60周年。\n",
+}
 
-    folder = tmp_path / "docs"
-    write(folder, "report.txt", "2017年政府工作报告\n——2017年3月5日在第十二届全国人民代表大会第五次会议上\n各位代表：2017年底，"
-                                "中央经济工作会议将部署明年工作。落实中央经济工作会议精神，开好2017年中央经济工作会议。\n")
-    write(folder, "news.txt", "中央经济工作会议在北京举行\n会议12月18日至20日举行，习近平发表重要讲话。\n")
-    settings = make_settings()
-    archive = Archive(settings)
-    assert archive.index_paths([folder]).count("indexed") == 2
-    qa = QA(settings, archive=archive)
-    question = "2017年底召开的中央经济工作会议是哪几天开的？"
+
+@pytest.mark.parametrize(("files", "question", "titled"), [
+    (MEETING_DOCS, "2017年底召开的中央经济工作会议是哪几天开的？", "news.txt"),
+    (RESOLUTION_DOCS, "2009年全国人大批准政府工作报告的决议，号召全国人民以优异成绩迎接什么？", "resolution.txt"),
+])
+def test_a_question_naming_a_meeting_or_a_resolution_cites_the_documents_titled_by_it_first(
+        tmp_path: Path, make_settings, files: dict[str, str], question: str, titled: str) -> None:  # noqa: ANN001
+    qa, _ = qa_over(tmp_path / "docs", make_settings(), files)
     assert [h.doc_id for h in qa.retriever.search(question).hits][0] == "report.txt"  # by words alone
-    assert [h.doc_id for h in qa.retrieve(question).hits][0] == "news.txt"
-
-
-def test_a_question_naming_a_resolution_cites_the_resolution_before_the_report_it_approves(
-        tmp_path: Path, make_settings) -> None:  # noqa: ANN001
-    from bot.qa import QA
-    from vectorstore.archive import Archive
-
-    folder = tmp_path / "docs"
-    write(folder, "report.txt", "2009年政府工作报告\n——2009年3月5日在第十一届全国人民代表大会第二次会议上\n全国人民要以"
-                                "优异成绩迎接新中国成立60周年。全国人大批准政府工作报告后，全国人民要以优异成绩迎接新的胜利。\n")
-    write(folder, "resolution.txt", "第十一届全国人民代表大会第二次会议关于政府工作报告的决议\n会议号召全国各族人民，"
-                                    "以优异成绩迎接中华人民共和国成立60周年。\n")
-    settings = make_settings()
-    archive = Archive(settings)
-    assert archive.index_paths([folder]).count("indexed") == 2
-    qa = QA(settings, archive=archive)
-    question = "2009年全国人大批准政府工作报告的决议，号召全国人民以优异成绩迎接什么？"
-    assert [h.doc_id for h in qa.retriever.search(question).hits][0] == "report.txt"  # by words alone
-    assert [h.doc_id for h in qa.retrieve(question).hits][0] == "resolution.txt"
+    assert [h.doc_id for h in qa.retrieve(question).hits][0] == titled
