@@ -539,13 +539,12 @@ def _spans(text: str, src: Source, kind: Kind) -> list[tuple[int, int, str]]:
 
 def sentence_candidates(text: str, src: Source, weights: Weights, part: Part, part_index: int,
                         bigrams: set[str]) -> list[Candidate]:
-    unit = _asked_role(part) if part.kind == "who" else _asked_unit(part)
+    unit, implied = _asked(part)
     out = []
     titled = share(weights, src.title) if weights else 0.0
     weights = about_weights(weights, f"{src.title}{src.speaker}")
     heading = _own_heading(text, src.hit_start, src.title)
     needs = part.kind in NEEDS_EVIDENCE
-    implied = implied_units(part.text) if part.kind == "number" else ()
     targets = part.kind == "number" and bool(_ASKS_TARGET.search(part.text))
     for a, b, ctx in _spans(text, src, part.kind):
         if _is_heading_or_markup(text, a, b, src.title):
@@ -810,8 +809,7 @@ def _answer_part(question: Question, part: Part, index: int, sources: Sequence[S
     sents = [c for s in sources for c in sentence_candidates(texts.get(s.doc_id, ""), s, weights, part, index,
                                                              bigrams)]
     if part.kind in NEEDS_EVIDENCE:
-        unit = _asked_unit(part) if part.kind == "number" else ""
-        implied = implied_units(part.text) if part.kind == "number" else ()
+        unit, implied = _asked(part)
         ev = [c.evidence for c in sents]
         floor = 1.0 if any(e >= 1.0 and c.subject >= lim.about for e, c in zip(ev, sents, strict=True)) else 1e-9
         if part.kind == "number" and (unit or implied == _MONEY or _ASKS_RATIO.search(part.text)) and lim.strict_unit:

@@ -84,32 +84,35 @@ class QA:
             earlier = self.retriever.search(question, k, where, mode, lag=1)
             if not self._unsupported(earlier):
                 retrieval = earlier
-        return self._named_event_first(self._other_provinces_last(retrieval))
+        if not retrieval.hits:
+            return retrieval
+        rows = self.doc_rows(retrieval)
+        return self._named_event_first(self._other_provinces_last(retrieval, rows), rows)
 
-    def _named_event_first(self, retrieval: Retrieval) -> Retrieval:
+    @staticmethod
+    def _named_event_first(retrieval: Retrieval, rows: dict[str, DocRow | None]) -> Retrieval:
         """A question naming a meeting ("2017年底召开的中央经济工作会议…") or a resolution is about it: passages
         of documents whose title or meeting names it come first, in their order."""
         events = [squash(e) for e in events_in(retrieval.info.text)]
         if "决议" in retrieval.info.text:
             events.append("决议")  # "批准政府工作报告的决议": the resolution, not the report it approves
-        if not events or not retrieval.hits:
+        if not events:
             return retrieval
-        rows = self.doc_rows(retrieval)
 
         def names(doc_id: str) -> bool:
             row = rows.get(doc_id)
-            return bool(row) and all(e in squash(f"{row.title}{row.meeting}") for e in events)
+            return row is not None and all(e in squash(f"{row.title}{row.meeting}") for e in events)
 
         hits = sorted(retrieval.hits, key=lambda h: not names(h.doc_id))
         return retrieval if hits == retrieval.hits else dataclasses.replace(retrieval, hits=hits)
 
-    def _other_provinces_last(self, retrieval: Retrieval) -> Retrieval:
+    @staticmethod
+    def _other_provinces_last(retrieval: Retrieval, rows: dict[str, DocRow | None]) -> Retrieval:
         """A question about a province ("海南省2026年…") is not answered by another province's report: passages
         of documents whose title names only other provinces follow the rest, in their order."""
         asked = [p for p in PROVINCES if p in squash(retrieval.info.text)]
-        if not asked or not retrieval.hits:
+        if not asked:
             return retrieval
-        rows = self.doc_rows(retrieval)
 
         def elsewhere(doc_id: str) -> bool:
             row = rows.get(doc_id)
