@@ -78,7 +78,8 @@ class QA:
                  mode: Mode = "hybrid") -> Retrieval:
         """The hybrid search. A question that says "今年" (and names no year) about a topic the archive holds
         nothing of this year on yet is read as asking about last year, when the archive has that year
-        (documents are filed after the fact); the answer's note says so (`assumed_year_note`)."""
+        (documents are filed after the fact); the answer's note says so (`assumed_year_note`). The hits are
+        then ordered for what the question names: a province, a meeting or a resolution."""
         retrieval = self.retriever.search(question, k, where, mode)
         if self._this_year_as_asked(retrieval) and self._unsupported(retrieval):
             earlier = self.retriever.search(question, k, where, mode, lag=1)
