@@ -335,6 +335,13 @@ def implied_units(question: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _counts(text: str) -> list[str]:
+    """The figures a (normalised) text counts with: not years, dates or ordinals ("第三")."""
+    return [m.group(0) for m in _FIGURE.finditer(text)
+            if not _YEAR_ONLY.match(m.group(0)) and not _BARE_YEAR.match(m.group(0))
+            and not _DATE_FIGURE.match(m.group(0)) and text[max(0, m.start() - 1) : m.start()] != "第"]
+
+
 def _evidence(kind: Kind, text: str, unit: str = "", implied: tuple[str, ...] = ()) -> float:
     """How clearly a unit holds the kind of thing asked: 1 clear, 0.5 weak, 0 none."""
     pattern = _EVIDENCE.get(kind)
@@ -347,10 +354,7 @@ def _evidence(kind: Kind, text: str, unit: str = "", implied: tuple[str, ...] = 
     if kind == "date" and unit == "day" and hits and not _DAY.search(text):
         return 0.5  # "哪天", "几月几日": a month or a year is a weak answer
     if kind == "number":
-        hits = [m.group(0) for m in pattern.finditer(text)
-                if not _YEAR_ONLY.match(m.group(0)) and not _BARE_YEAR.match(m.group(0))
-                and not _DATE_FIGURE.match(m.group(0))
-                and text[max(0, m.start() - 1) : m.start()] != "第"]
+        hits = _counts(text)
         units = _UNIT_ALIASES.get(unit, (unit,)) if unit else implied
         if units:
             return 1.0 if any(u in h for h in hits for u in units) else 0.3 if hits else 0.0
@@ -595,12 +599,8 @@ _CLAUSE_END = re.compile(r"[，,；;：:。]")
 def _figure_named(text: str, weights: Weights) -> bool:
     """Does a clause holding a figure also hold one of the subject's terms ("社会消费品零售总额增长6%左右",
     not "地区生产总值增长５.５％左右" for 零售总额)?"""
-    for clause in re.split(r"[，,；;：:。！？]", _norm(text)):
-        figures = [m.group(0) for m in _FIGURE.finditer(clause)
-                   if not (_YEAR_ONLY.match(m.group(0)) or _BARE_YEAR.match(m.group(0)) or _DATE_FIGURE.match(m.group(0)))]
-        if figures and any(_holds(_sq(clause), t) >= 1.0 for t, _ in weights):
-            return True
-    return False
+    return any(_counts(clause) and any(_holds(_sq(clause), t) >= 1.0 for t, _ in weights)
+               for clause in _CLAUSE_END.split(_norm(text)))
 
 
 def inline_list(text: str) -> bool:
@@ -652,9 +652,10 @@ class Thresholds:
     list_margin: float = 0.3  # a list question gets a sentence instead of a list only if it is this much more about it
     top_about: float = 0.5  # the share that will do in the `top_n` first-ranked passages when nothing else does
     observe: Observer | None = None  # see `extract`
-    whole_first: bool = True
+    whole_first: bool = True  # when nothing answers, read the whole first-ranked document (about the place asked)
     strong_first: bool = True  # a weak answer gives way to a clear one in the first-ranked passages
-    strong: bool = False  # only units that clearly hold the kind asked  # when nothing answers, read the whole first-ranked document
+    strong: bool = False  # only units that clearly hold the kind asked
+    loose: bool = False  # the looser pass over the first-ranked passages (`top_about`)
     top_n: int = 3  # chosen on the tuning half, dev and old held-out sets (docs/EVAL.md): 2 refused more, 5 answered near misses
 
 
@@ -707,7 +708,8 @@ def extract(question: Question, sources: Sequence[Source], texts: dict[str, str]
         own = part_weights(weights, part, len(question.parts))
         got = _answer_part(question, part, i, sources, texts, own, bigrams, lim)
         top = [s for s in sources if s.n <= lim.top_n]
-        loose = dataclasses.replace(lim, about=lim.top_about, about_list=min(lim.about_list, lim.top_about))
+        loose = dataclasses.replace(lim, about=lim.top_about, about_list=min(lim.about_list, lim.top_about),
+                                    loose=True)
         if not got and lim.top_about < lim.about:
             # a paraphrase shares few words with its answer: in the passages retrieval ranked first, less will do
             got = _answer_part(question, part, i, top, texts, own, bigrams, loose)
@@ -822,8 +824,8 @@ def _answer_part(question: Question, part: Part, index: int, sources: Sequence[S
     sents = [c for c in sents if c.subject >= lim.about and ok(c)]
     if part.kind == "number" and _ASKS_GOAL.search(part.text):
         sents = [c for c in sents if _TARGET.search(c.units[0].text)]  # a target, not last year's result
-    if part.kind == "number" and lim.about < Thresholds.about:  # the looser pass: the figure's own clause
-        sents = [c for c in sents if _figure_named(c.units[0].text, weights)]  # names what it counts
+    if part.kind == "number" and lim.loose:  # the looser pass: the figure's own clause names what it counts
+        sents = [c for c in sents if _figure_named(c.units[0].text, weights)]
     if part.kind == "list":  # no list found: a sentence that lists things inline ("A、B和C") still answers
         sents = [c for c in sents if inline_list(c.units[0].text) or question.item is not None]
     margin = 0.1 if part.kind == "decision" else lim.list_margin

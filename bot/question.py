@@ -151,13 +151,13 @@ def persons_in(question: str) -> list[str]:
     return found
 
 
-_GAVE_SPEECH = re.compile(r"(?:作的|所作的?|发表的?|作了)[^，,。？?]{0,12}?(?:讲话|报告|演讲|致辞|发言)")
+_GAVE_SPEECH = r"(?:作的|所作的?|发表的?|作了)[^，,。？?]{0,12}?(?:讲话|报告|演讲|致辞|发言)"  # after the name
 
 
 def speakers_in(question: str, persons: list[str]) -> list[str]:
     """The people a question names as giving a speech ("王沪宁作的总结讲话讲了什么"): what it asks is what
     they said, not what a text says about them."""
-    return [p for p in persons if re.search(re.escape(p) + _GAVE_SPEECH.pattern, question)]
+    return [p for p in persons if re.search(re.escape(p) + _GAVE_SPEECH, question)]
 
 
 _DOC_YEAR = re.compile(r"((?:19|20)\d{2})年(?:的|度)?(?:[\u4e00-\u9fff]{0,8}?)(政府工作报告|工作报告|预算报告|计划报告|决议)")

@@ -117,7 +117,7 @@ def aliases(text: str) -> list[str]:
 def relative_years(text: str, this_year: int, lag: int = 0) -> dict[str, int]:
     """The year each relative word of the text means: today's year plus its offset. `lag` moves "今年" back
     that many years, for an archive that holds nothing of this year yet on the question's topic
-    (`bot.qa.QA.ask` retries so; the answer's note says how "今年" was read)."""
+    (`bot.qa.QA.retrieve` and `ask` retry so; the answer's note says how "今年" was read)."""
     return {w: this_year + offset - (lag if offset == 0 else 0) for w, offset in _RELATIVE_YEARS.items() if w in text}
 
 

@@ -142,9 +142,9 @@ class HybridRetriever:
         k = k or s.top_k
         plain_only = mode in _PLAIN
         mode = _PLAIN.get(mode, mode)  # type: ignore[assignment]
+        info = analyse(question, lag=lag)
         keyword = self.archive.keyword()
         metas, texts = self._docs(keyword)
-        info = analyse(question, lag=lag)
         allowed_docs = self._filter(metas, where)
         tokens = tokenize(info.text if plain_only else info.expanded)
 
