@@ -27,10 +27,10 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from bot.question import PROVINCES, Kind, Part, Question
+from bot.question import Kind, Part, Question
 from bot.refusal import satisfies
 from bot.types import Role, Unit
-from core.zh import ACRONYMS, SENTENCE_ENDS, normalize, sentence_spans, squash, years_in
+from core.zh import ACRONYMS, PROVINCES, SENTENCE_ENDS, normalize, sentence_spans, squash, years_in
 from ingest.headings import find_headings
 from ingest.structure import Enumeration, enumerations
 
@@ -350,7 +350,8 @@ def _evidence(kind: Kind, text: str, unit: str = "", implied: tuple[str, ...] = 
     text = _norm(text)  # 個/項, full-width digits: read alike
     hits = [m.group(0) for m in pattern.finditer(text)]
     if kind == "date" and hits and all(_YEAR_ONLY.match(h) or _BARE_YEAR.match(h) for h in hits):
-        return 1.0 if unit == "year" else 0.5  # a year alone answers "哪一年", weakly "哪天/什么时候"
+        # a year alone answers "哪一年", weakly "什么时候", not "哪天/几月几日"
+        return 1.0 if unit == "year" else 0.0 if unit == "day" else 0.5
     if kind == "date" and unit == "day" and hits and not _DAY.search(text):
         return 0.5  # "哪天", "几月几日": a month or a year is a weak answer
     if kind == "number":

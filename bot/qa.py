@@ -11,12 +11,12 @@ from typing import Any
 
 from bot import chain
 from bot.answer import Extraction, Observer, Source, Thresholds, extract, subject_weights
-from bot.question import PROVINCES, analyse_question, events_in, places_in
+from bot.question import analyse_question, events_in, places_in
 from bot.refusal import coverage, satisfies, specifics
 from bot.rewrite import History, rewrite_question
 from bot.types import Answer, Citation
 from core.settings import Settings
-from core.zh import squash
+from core.zh import PROVINCES, squash
 from ingest.model import Document
 from vectorstore.archive import Archive
 from vectorstore.catalog import DocRow, StoreError
@@ -153,9 +153,9 @@ class QA:
         headings = [f"{r.title} {r.meeting}" if r else "" for r in rows_top]
         specs = specifics(retrieval.info.text)
         if specs:
-            texts = self.retriever.texts() if any(sp.year for sp in specs) else {}
+            texts = self.retriever.texts() if any(sp.years for sp in specs) else {}
             if not any(
-                all(satisfies(sp, texts.get(h.doc_id, h.text) if sp.year else h.text, head,
+                all(satisfies(sp, texts.get(h.doc_id, h.text) if sp.years else h.text, head,
                               document_year(r.date, r.title) if r else None) for sp in specs)
                 for h, head, r in zip(top, headings, rows_top, strict=True)
             ):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from bot.refusal import Specific, specifics
-from core.zh import cn_number, normalize
+from core.zh import PROVINCES, cn_number, normalize
 
 Kind = Literal["list", "decision", "who", "number", "date", "where", "why", "yesno", "fact"]
 KINDS: tuple[Kind, ...] = ("list", "decision", "who", "number", "date", "where", "why", "yesno", "fact")
@@ -43,11 +43,6 @@ _KIND_PATTERNS: list[tuple[Kind, re.Pattern[str]]] = [
 ]
 _PART_SPLIT = re.compile(r"[？?；;]+|[，,](?=(?:由|是)?(?:谁|哪个|哪些|哪位|什么时候|何时|多少|几)[^，,]{0,12}[？?]?$)")
 _ITEM = re.compile(r"第([一二三四五六七八九十两\d]{1,3})(?:项|条|点|件|方面|部分)")
-PROVINCES = (
-    "北京", "天津", "河北", "山西", "内蒙古", "辽宁", "吉林", "黑龙江", "上海", "江苏", "浙江", "安徽", "福建",
-    "江西", "山东", "河南", "湖北", "湖南", "广东", "广西", "海南", "重庆", "四川", "贵州", "云南", "西藏",
-    "陕西", "甘肃", "青海", "宁夏", "新疆", "香港", "澳门", "台湾",
-)
 # A named place: two or more characters before an administrative suffix; "全市", "本区", "各县" are not names.
 # A named place: a two- or three-character name right after a boundary (the start, punctuation, a digit, or
 # one of 年的在是于和与及对从到去来) and before 省/市/县/区; not "全市", "本区", "国家级试验区", "东推进大湾区".
@@ -223,7 +218,7 @@ def analyse_question(question: str, years: list[int] | None = None) -> Question:
     if m:
         raw = m.group(1)
         item = int(raw) if raw.isdigit() else cn_number(raw.replace("两", "二"))
-    named = [sp for sp in specifics(question) if sp.year is None]
+    named = [sp for sp in specifics(question) if sp.forms]  # not a plain year: `Question.years`
     persons = persons_in(question)
     return Question(question, parts, item, places_in(question), persons, list(years or []),
                     document_years(question), named, document_kinds(question), national(question), events_in(question),

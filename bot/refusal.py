@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from core.zh import CN_NUMERALS, congresses, holds, squash, years_in
+from core.zh import CN_NUMERALS, congresses, holds, npc_sessions, squash, years_in
 from vectorstore.keyword import KeywordIndex
 from vectorstore.query import key_terms
 
@@ -54,13 +54,18 @@ class Specific:
 
     label: str
     forms: list[str]  # squashed strings, any of which satisfies it
-    year: int | None = None
+    years: tuple[int, ...] = ()  # a year (or an NPC session's years): a source of one of them satisfies it too
 
 
 def specifics(question: str) -> list[Specific]:
-    out = [Specific(str(y), [str(y)], y) for y in years_in(question)]
+    out = [Specific(str(y), [], (y,)) for y in years_in(question)]
+    # an NPC session: the year it met (the 1964 report never says "三届") or its name however written
+    sessions = npc_sessions(question)
+    out += [Specific(s.label, [squash(f) for f in s.forms], s.years) for s in sessions
+            if not set(s.years) <= set(years_in(question))]
     for m in _ORDINAL.finditer(question):
-        out.append(Specific(m.group(0), [squash(m.group(0))]))
+        if not any(m.group(0) in s.label for s in sessions):
+            out.append(Specific(m.group(0), [squash(m.group(0))]))
     for c in congresses(question):
         out.append(Specific(c.short, [squash(c.short), squash(c.full)]))
     return out
@@ -68,7 +73,7 @@ def specifics(question: str) -> list[Specific]:
 
 def satisfies(spec: Specific, text: str, heading: str, doc_year: int | None) -> bool:
     """Does a cited source (its passage text, its title and meeting, its year) mention the specific?"""
-    if spec.year is not None:
-        return doc_year == spec.year or spec.year in years_in(text) or spec.year in years_in(heading)
+    if spec.years and (doc_year in spec.years or set(spec.years) & set(years_in(text) + years_in(heading))):
+        return True
     hay = squash(heading) + squash(text)
     return any(holds(hay, f) for f in spec.forms)

@@ -4,6 +4,7 @@
 - one numeral parser (`cn_number`) and the numeral characters;
 - years a text names (`years_in`) and numeral-safe containment (`holds`);
 - party congresses named in short form (`congresses`: 十七大, not 三大攻坚战);
+- sessions of the National People's Congress and the years they met (`npc_sessions`: 三届人大一次会议 -> 1964);
 - one set of sentence ends and one sentence splitter (`SENTENCE_ENDS`, `sentence_spans`, `sentences`).
 """
 
@@ -213,6 +214,71 @@ def congresses(text: str) -> list[Congress]:
         n = cn_number(m.group(1))
         if n and n < 30:
             out.append(Congress(f"{m.group(1)}大", f"第{m.group(1)}次全国代表大会", m.start(), m.end()))
+    return out
+
+
+# ------------------------------------------------------------------ provinces
+PROVINCES = (
+    "北京", "天津", "河北", "山西", "内蒙古", "辽宁", "吉林", "黑龙江", "上海", "江苏", "浙江", "安徽", "福建",
+    "江西", "山东", "河南", "湖北", "湖南", "广东", "广西", "海南", "重庆", "四川", "贵州", "云南", "西藏",
+    "陕西", "甘肃", "青海", "宁夏", "新疆", "香港", "澳门", "台湾",
+)
+
+
+# ------------------------------------------------------------------ National People's Congress sessions
+# The year each session of each NPC met (public record): a work report is filed by its year, and a question
+# names its session ("三届人大一次会议", "第五届全国人民代表大会第二次会议"). From the sixth NPC on, one
+# session a year from the term's first. The third NPC's first session (Dec. 1964) gave the 1964 report.
+_NPC_YEARS: dict[int, tuple[int, ...]] = {1: (1954, 1955, 1956, 1957, 1958), 2: (1959, 1960, 1962, 1963),
+                                          3: (1964,), 4: (1975,), 5: (1978, 1979, 1980, 1981, 1982)}
+_NPC_FIRST_ANNUAL, _NPC_FIRST_ANNUAL_YEAR = 6, 1983
+_N = rf"[{CN_NUMERALS}0-9]{{1,3}}"
+_NPC = re.compile(
+    rf"(?<![{CN_NUMERALS}0-9])第?({_N})届(全国人大|全国人民代表大会|人大)(?!常委)(?:第?({_N})次(?:会议|大会)?)?"
+)
+_LOCAL = re.compile(rf"(?:[省市区县州]|{'|'.join(PROVINCES)})$")  # "宁夏十三届人大四次会议": a province's congress
+
+
+@dataclass(frozen=True)
+class NpcSession:
+    """An NPC session (or a whole term, when no session is named) and the years it met in."""
+
+    label: str  # as written: "三届人大一次会议"
+    years: tuple[int, ...]
+    forms: tuple[str, ...]  # the ways documents write it: "第三届全国人民代表大会第一次会议", "三届全国人大一次会议", …
+
+
+def _npc_years(term: int, session: int | None) -> tuple[int, ...]:
+    if term in _NPC_YEARS:
+        years = _NPC_YEARS[term]
+    elif term >= _NPC_FIRST_ANNUAL:
+        first = _NPC_FIRST_ANNUAL_YEAR + 5 * (term - _NPC_FIRST_ANNUAL)
+        years = tuple(range(first, first + 5))
+    else:
+        return ()
+    if session is None:
+        return years
+    return (years[session - 1],) if 1 <= session <= len(years) else ()
+
+
+def npc_sessions(text: str) -> list[NpcSession]:
+    """NPC sessions a text names, with the year each met ("三届人大一次会议" -> 1964, "十二届全国人大三次
+    会议" -> 2015); a term without a session gives every year of the term ("四届人大" -> 1975, "五届人大" ->
+    1978-1982). Its standing committee ("人大常委会"), a province's congress ("省十四届人大") and terms that
+    never met are none."""
+    out = []
+    norm = normalize(text)
+    for m in _NPC.finditer(norm):
+        if m.group(2) == "人大" and _LOCAL.search(norm, 0, m.start()):
+            continue
+        t, s = m.group(1), m.group(3)
+        term = cn_number(t)
+        session = cn_number(s) if s else None
+        years = _npc_years(term, session) if term else ()
+        if years:
+            tail = ("", "", "") if s is None else (f"第{s}次会议", f"{s}次会议", f"{s}次会议")
+            forms = (f"第{t}届全国人民代表大会{tail[0]}", f"{t}届全国人大{tail[1]}", f"{t}届人大{tail[2]}")
+            out.append(NpcSession(m.group(0), years, forms))
     return out
 
 

@@ -10,7 +10,7 @@ from datetime import date
 
 import rjieba
 
-from core.zh import congresses, normalize, years_in
+from core.zh import congresses, normalize, npc_sessions, years_in
 
 # "到2020年" (not "到2020年底"): a target a plan sets, written years before; not the year of the document
 _TARGET_YEAR = re.compile(r"到((?:19[4-9]\d|20\d\d)|[〇○零0-9一二三四五六七八九]{4})年(?![底末初])")
@@ -138,13 +138,17 @@ def analyse(question: str, this_year: int | None = None, lag: int = 0) -> QueryI
     phrases = aliases(question)
     named = years_in(_TARGET_YEAR.sub("", normalize(question)))
     relative = relative_years(question, this_year, lag)
-    years = sorted(set(named) | set(relative.values()))
+    # the NPC session named is the document's year ("三届人大一次会议" met in 1964), unless the question names
+    # its document as a congress's ("十一大报告提到四届人大…": the session is a topic)
+    sessions = [] if congresses(question) else [y for s in npc_sessions(question) for y in s.years]
+    years = sorted(set(named) | set(relative.values()) | set(sessions))
     expanded = question + (" " + " ".join(phrases) if phrases else "")
     return QueryInfo(text=question, years=years, expanded=expanded, phrases=phrases, named_years=sorted(set(named)),
                      relative=relative, this_year=this_year)
 
 
 def document_year(date: str, title: str) -> int | None:
-    """The year a document belongs to: its title's year when it names one (a 2018 report), else its date's."""
-    ys = years_in(title) or years_in(date or "")
+    """The year a document belongs to: its title's year when it names one (a 2018 report), else its date's,
+    else the year of the NPC session its title names (a resolution of "第二届全国人民代表大会第三次会议")."""
+    ys = years_in(title) or years_in(date or "") or [y for s in npc_sessions(title) if len(s.years) == 1 for y in s.years]
     return ys[-1] if ys else None

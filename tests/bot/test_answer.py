@@ -202,13 +202,13 @@ def test_a_weak_answer_gives_way_to_a_clear_one_in_the_first_ranked_passage() ->
     from bot.answer import Thresholds
 
     filler = "会议还听取了其他报告。" * 40
-    text = f"关于2022年工作的决议\n会议同意2022年工作部署，决定批准这个报告。\n{filler}\n3月11日下午大会闭幕，表决通过。\n"
+    text = f"关于2022年工作的决议\n会议同意2022年3月的工作部署，决定批准这个报告。\n{filler}\n3月11日下午大会闭幕，表决通过。\n"
     docs = {"resolution.txt": text}
     question = "同意2022年工作部署的那份决议是哪天通过的？"
     src = [Source(1, "resolution.txt", 0, len(text), 0, len(text), "关于2022年工作的决议", "", 2022)]
     weights = [("同意", 1.0), ("决议", 1.0), ("通过", 0.3)]  # the dated line holds only the commonest word
     q = analyse_question(question, analyse(question).named_years)
-    # the sentence most about the question gives only a year for "哪天"
+    # the sentence most about the question gives only a month for "哪天"
     weak = extract(q, src, docs, weights, question_bigrams(question), Thresholds(top_about=0.2, strong_first=False))
     assert weak.text.startswith("会议同意") and "3月11日" not in weak.text
     got = extract(q, src, docs, weights, question_bigrams(question), Thresholds(top_about=0.2))
@@ -457,7 +457,9 @@ def test_the_asked_thing_in_its_common_written_forms() -> None:
     assert _evidence("where", "全球首座实验堆在武威建成运行。") == 1.0
     year = _asked_unit(Part("中英两国政府是哪一年签署联合声明的", "date"))
     assert _evidence("date", "1984年中英两国政府正式签署联合声明。", year) == 1.0
-    assert _evidence("date", "1984年中英两国政府正式签署联合声明。", "day") == 0.5
+    assert _evidence("date", "1984年中英两国政府正式签署联合声明。", "day") == 0.0  # a year is no day
+    assert _evidence("date", "1984年12月中英两国政府正式签署联合声明。", "day") == 0.5  # a month, weakly
+    assert _evidence("date", "1984年中英两国政府正式签署联合声明。") == 0.5  # "什么时候": a year, weakly
     assert share([("gdp", 1.0)], "地区生产总值增长5%左右") == 1.0  # an acronym and the words it stands for
 
 

@@ -17,9 +17,21 @@ def test_a_congress_is_not_the_tail_of_a_larger_one() -> None:
 
 
 def test_a_session_is_not_the_tail_of_a_larger_one() -> None:
-    fourth = _spec("四届人大的政府工作报告说了什么？", "四届")
+    fourth = _spec("四届人大的政府工作报告说了什么？", "四届人大")
     assert not satisfies(fourth, "浙江省第十四届人民代表大会第四次会议", "", 2026)
     assert satisfies(fourth, "向第四届全国人民代表大会作政府工作报告", "", 1975)
+    assert satisfies(fourth, "毛主席确定四届人大和国务院的人事安排", "", 1977)  # named in a later document
+
+
+def test_an_npc_session_is_met_by_the_year_it_met_in_not_by_its_words() -> None:
+    # the 1964 report's text never says "三届"; the 1975 one says "从三届人大以来"
+    third = _spec("三届人大一次会议的政府工作报告提到了什么？", "三届人大一次会议")
+    assert satisfies(third, "五年来，我国各族人民……", "1964年中华人民共和国国务院政府工作报告", 1964)
+    assert not satisfies(third, "从三届人大以来，我国各族人民……", "1975年中华人民共和国国务院政府工作报告", 1975)
+    assert not [sp for sp in specifics("三届人大一次会议的报告") if sp.label in ("三届", "一次")]
+    # a resolution's title names its session, and no year
+    second = _spec("二届人大三次会议批准了什么？", "二届人大三次会议")
+    assert satisfies(second, "", "第二届全国人民代表大会第三次会议关于政府工作报告的决议", None)
 
 
 def test_a_named_year_is_met_by_the_documents_year_or_its_text() -> None:

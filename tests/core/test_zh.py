@@ -1,4 +1,4 @@
-"""core.zh: the Chinese-text rules every stage shares (numerals, years, congresses, sentences)."""
+"""core.zh: the Chinese-text rules every stage shares (numerals, years, congresses, NPC sessions, sentences)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,16 @@ import re
 
 import pytest
 
-from core.zh import SENTENCE_ENDS, cn_number, congresses, holds, sentence_spans, sentences, years_in
+from core.zh import (
+    SENTENCE_ENDS,
+    cn_number,
+    congresses,
+    holds,
+    npc_sessions,
+    sentence_spans,
+    sentences,
+    years_in,
+)
 
 
 @pytest.mark.parametrize(
@@ -69,6 +78,31 @@ def test_a_counted_set_is_not_a_congress(text: str) -> None:
 
 def test_a_congress_is_not_the_tail_of_a_larger_one() -> None:
     assert [c.short for c in congresses("高举旗帜(十五大)")] == ["十五大"]
+
+
+@pytest.mark.parametrize(
+    ("text", "years"),
+    [("三届人大一次会议政府工作报告", (1964,)), ("四届人大的政府工作报告", (1975,)),
+     ("第五届全国人民代表大会第二次会议", (1979,)), ("在一届人大二次会议上", (1955,)),
+     ("十二届全国人大三次会议", (2015,)), ("第十四届全国人民代表大会第二次会议", (2024,)),
+     ("五届人大", (1978, 1979, 1980, 1981, 1982)), ("第十三届全国人大", (2018, 2019, 2020, 2021, 2022))],
+)
+def test_an_npc_session_gives_the_year_it_met(text: str, years: tuple[int, ...]) -> None:
+    assert [s.years for s in npc_sessions(text)] == [years]
+
+
+def test_an_npc_session_is_known_in_the_forms_documents_write() -> None:
+    (session,) = npc_sessions("二届人大三次会议批准的报告")
+    assert "第二届全国人民代表大会第三次会议" in session.forms
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["十三届全国人大常委会第五次会议", "浙江省十四届人大四次会议", "宁夏十三届人大四次会议", "三届人大六次会议",
+     "四届人大第二次会议"],
+)
+def test_a_standing_committee_a_province_or_a_session_that_never_met_is_no_npc_session(text: str) -> None:
+    assert npc_sessions(text) == []
 
 
 def test_sentence_ends_are_one_set() -> None:

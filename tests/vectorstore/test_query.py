@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vectorstore.query import analyse, question_bigrams
+from vectorstore.query import analyse, document_year, question_bigrams
 
 
 def test_question_bigrams_leave_out_interrogatives_and_punctuation() -> None:
@@ -24,6 +24,19 @@ def test_question_bigrams_of_a_question_word_alone_are_empty() -> None:
 def test_analyse_spells_out_congress_aliases() -> None:
     info = analyse("十八大以来的变化")
     assert "第十八次全国代表大会" in info.phrases
+
+
+def test_an_npc_session_named_is_the_year_asked_about_unless_a_congress_names_the_document() -> None:
+    info = analyse("三届人大一次会议政府工作报告提到了什么？")
+    assert info.years == [1964] and info.named_years == []  # focused on 1964; no year was written
+    assert analyse("一届人大三次会议上关于1955年国家决算的报告").years == [1955, 1956]
+    assert analyse("十一大政治报告提到，四届人大的人事安排由谁负责？").years == []
+
+
+def test_a_resolution_titled_by_its_session_belongs_to_the_year_it_met() -> None:
+    assert document_year("", "第二届全国人民代表大会第三次会议关于政府工作报告的决议") == 1962
+    assert document_year("", "2018年政府工作报告——在第十三届全国人民代表大会第一次会议上") == 2018
+    assert document_year("", "第十三届全国人民代表大会代表名单") is None  # a term spans five years
 
 
 def test_a_target_year_is_not_the_year_asked_about() -> None:
