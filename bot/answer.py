@@ -661,17 +661,21 @@ class Thresholds:
 
 
 _ASKED_NOUN = "(?:哪座|哪个|哪一个|哪位|哪名|哪家|哪所|哪条|哪种|哪类|哪片|哪一|什么)"
+# a unit of measure a "how many" asks in ("多少平方公里", "几亿元"): what the answer counts in, not its subject
+_MEASURE_TERM = re.compile(r"^[万亿千百]*(?:平方|立方)?(?:公里|千米|米|公顷|亩|元|美元|吨|千瓦|千瓦时|人次)$")
 
 
 def part_weights(weights: Weights, part: Part, parts: int) -> list[tuple[str, float]]:
     """The subject of one part of a question. The noun a "where/when/who" asks with ("哪座城市", "什么时间",
-    "哪个处室") is the kind of the answer, not what it is about (a title, "哪位国务委员", is the role the
+    "哪个处室") and the unit a "how many" asks in ("多少平方公里") are the kind of the answer, not what it is about (a title, "哪位国务委员", is the role the
     answer must name: `_asked_role`). In a compound question a part is about its own terms ("博览会在哪座城市开幕？主题是什么？": the first part is
     about the 博览会, the second about its 主题); a part without any ("由谁负责？") about the whole question's."""
     flat = _sq(part.text)
     out = list(weights)
     if part.kind in ("where", "date") or (part.kind == "who" and not _TITLED.search(part.text)):
         out = [(t, w) for t, w in out if not re.search(_ASKED_NOUN + re.escape(t), flat)] or out
+    if part.kind == "number":
+        out = [(t, w) for t, w in out if not (_MEASURE_TERM.match(t) and re.search("(?:多少|几)" + re.escape(t), flat))] or out
     own = [(t, w) for t, w in out if t in flat]
     return own if parts > 1 and own else out
 
@@ -730,7 +734,7 @@ def extract(question: Question, sources: Sequence[Source], texts: dict[str, str]
             unanswered.append(i)
             tmpl = REASONS.get(part.kind)
             if tmpl and share(weights, *(texts.get(s.doc_id, "")[s.start : s.end] for s in sources)) >= lim.about:
-                reasons.append(tmpl.format(subject=_subject_label(weights)))
+                reasons.append(tmpl.format(subject=_subject_label(own)))
     if not units:
         return Extraction([], "", reasons[0] if reasons else "", unanswered)
     text = render(units)

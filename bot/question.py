@@ -131,12 +131,12 @@ _NOT_NAME = re.compile(r"[局委办市区县省部厅院会长副党政府全各
 
 # a name before what a person does in a meeting: "叶剑英作的报告", "王沪宁主持"
 _PERSON_ACTS = re.compile(r"(?:^|(?<=[^\u4e00-\u9fff])|(?<=[上由是和与及的]))([\u4e00-\u9fff]{2,3}?)"
-                          r"(?=作的|作了|所作|主持|发表|同志)")
+                          r"(?=作的|作了|所作|主持|发表|同志|提出|强调|指出|表示|说)")
 
 
 def persons_in(question: str) -> list[str]:
-    """People the question names next to a title or before what they did: "罗振宇副区长" / "区长林书航" /
-    "叶剑英作的报告" -> 罗振宇 / 林书航 / 叶剑英."""
+    """People the question names next to a title or before what they did or said: "罗振宇副区长" / "区长林书航"
+    / "叶剑英作的报告" / "，刘鹤提出的" -> 罗振宇 / 林书航 / 叶剑英 / 刘鹤."""
     found: list[str] = []
     for pattern in (_PERSON_BEFORE, _PERSON_AFTER, _PERSON_ACTS):
         for m in pattern.finditer(question):

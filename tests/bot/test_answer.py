@@ -463,6 +463,22 @@ def test_the_asked_thing_in_its_common_written_forms() -> None:
     assert share([("gdp", 1.0)], "地区生产总值增长5%左右") == 1.0  # an acronym and the words it stands for
 
 
+def test_the_unit_a_how_many_asks_in_is_not_its_subject() -> None:
+    from bot.answer import Thresholds
+
+    def ask_(text: str) -> Extraction:
+        question = "高竹新区的规划面积是多少平方公里？"
+        docs = {"area.txt": text}
+        src = [Source(1, "area.txt", 0, len(text), 0, len(text), "某省工作报告", "", 2026)]
+        weights = subject_weights(key_terms(tokenize(question)), lambda t: 1.0)
+        q = analyse_question(question, analyse(question).named_years)
+        return extract(q, src, docs, weights, question_bigrams(question), Thresholds(top_about=0.2))
+
+    # a figure in square kilometres about something else, beside the area asked about
+    assert not ask_("某省工作报告\n高竹新区建设加快推进。\n开展低空运行管理试点，释放低空空域资源超12万平方公里。\n").answered
+    assert "262平方公里" in ask_("某省工作报告\n高竹新区规划面积262平方公里，建设加快推进。\n").text
+
+
 def test_a_target_asked_is_not_answered_by_last_years_result() -> None:
     got = ask("2026年全县地区生产总值增长目标是多少？", ("report.md",))
     assert "５.５％左右" in got.text and "增长６％" not in got.text

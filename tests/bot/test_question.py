@@ -95,6 +95,8 @@ def test_people_named_before_what_they_did() -> None:
     assert persons_in("十一大上叶剑英作的关于修改党章的报告提出了哪些要求？") == ["叶剑英"]
     assert persons_in("王沪宁作的总结讲话讲了什么？") == ["王沪宁"]
     assert persons_in("会议由谁主持？") == [] and persons_in("何时主持召开？") == []
+    assert persons_in("座谈会上，刘鹤提出的举措是什么？") == ["刘鹤"]  # named before what he said
+    assert persons_in("会议提出了什么？全会强调了什么？") == []
 
 
 def test_a_short_question_with_a_word_of_its_own_is_a_part() -> None:
