@@ -715,19 +715,22 @@ def extract(question: Question, sources: Sequence[Source], texts: dict[str, str]
         top = [s for s in sources if s.n <= lim.top_n]
         loose = dataclasses.replace(lim, about=lim.top_about, about_list=min(lim.about_list, lim.top_about),
                                     loose=True)
+        paraphrase = False
         if not got and lim.top_about < lim.about:
             # a paraphrase shares few words with its answer: in the passages retrieval ranked first, less will do
             got = _answer_part(question, part, i, top, texts, own, bigrams, loose)
+            paraphrase = bool(got)
         elif got and lim.strong_first and part.kind in NEEDS_EVIDENCE - SOFT_EVIDENCE and lim.top_about < lim.about and not any(
                 _evidence(part.kind, u.text, *_asked(part)) >= 1.0 for u in got):
             # only a weak answer (a year for "哪天"): a clear one in the first-ranked passages, about less, wins
             got = _answer_part(question, part, i, top, texts, own, bigrams, dataclasses.replace(loose, strong=True)) or got
-        if not got and lim.whole_first:
+        if (not got or paraphrase) and lim.whole_first:
             # the answer may sit in the first-ranked document outside its cited passages: read all of it (the
-            # first-ranked about the place the question names: "山东省…" is not the national report)
+            # first-ranked about the place the question names: "山东省…" is not the national report); what is
+            # about the subject there beats a paraphrase in the passages
             first = next((s for s in sources if _about_place(question, s, texts.get(s.doc_id, ""))), None)
             whole = [dataclasses.replace(first, start=0, end=len(texts.get(first.doc_id, "")))] if first else []
-            got = _answer_part(question, part, i, whole, texts, own, bigrams, lim)
+            got = _answer_part(question, part, i, whole, texts, own, bigrams, lim) or got
         if got:
             merge_units(units, got)
         else:

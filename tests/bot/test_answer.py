@@ -181,6 +181,23 @@ def test_the_first_ranked_document_is_read_whole_when_its_cited_passage_does_not
     assert not extract(q, second, DOCS, weights, question_bigrams(question), Thresholds()).answered  # [1] only
 
 
+def test_what_is_about_the_subject_in_the_first_ranked_document_beats_a_paraphrase_in_its_passage() -> None:
+    from bot.answer import Thresholds
+
+    text = ("某省政府工作报告\n全国首个太空计算卫星星座发射入轨，取得重大科技成果。\n" + "各项工作扎实推进。" * 30
+            + "\n探索经济区与行政区适度分离改革，高竹新区成为全国首个跨省域共建新区。\n")
+    docs = {"prov.txt": text}
+    question = "哪个新区成为全国首个跨省域共建新区？"
+    cut = text.index("各项工作")  # the cited passage: a sentence sharing a few words ("全国首个") only
+    src = [Source(1, "prov.txt", 0, cut, 0, cut, "某省政府工作报告", "", 2026)]
+    weights = subject_weights(key_terms(tokenize(question)), lambda t: 1.0)
+    q = analyse_question(question)
+    got = extract(q, src, docs, weights, question_bigrams(question), Thresholds(top_about=0.2))
+    assert got.text.startswith("探索经济区与行政区适度分离改革，高竹新区成为全国首个跨省域共建新区")
+    alone = extract(q, src, docs, weights, question_bigrams(question), Thresholds(top_about=0.2, whole_first=False))
+    assert alone.text.startswith("全国首个太空计算卫星星座")  # the paraphrase the passage holds, read loosely
+
+
 def test_the_sentences_a_part_chose_among_are_observed_with_the_features_their_score_weighs() -> None:
     from bot.answer import FEATURES, SENTENCE_WEIGHTS, sentence_score
 
