@@ -30,7 +30,7 @@ from functools import lru_cache
 from bot.question import Kind, Part, Question
 from bot.refusal import satisfies
 from bot.types import Role, Unit
-from core.zh import ACRONYMS, PROVINCES, SENTENCE_ENDS, normalize, sentence_spans, squash, years_in
+from core.zh import ACRONYMS, PROVINCES, SENTENCE_ENDS, SYNONYMS, normalize, sentence_spans, squash, years_in
 from ingest.headings import find_headings
 from ingest.structure import Enumeration, enumerations
 
@@ -207,7 +207,7 @@ def _holds(hay: str, term: str) -> float:
     """1 when the text holds the term; 0.5 when it holds it loosely ("老人" in "老年人": the characters in
     order within a few places; for longer terms, most of their character pairs, or all their characters in
     order as a short form holds them); else 0."""
-    if term in hay or any(full in hay for full in ACRONYMS.get(term, ())):
+    if term in hay or any(full in hay for full in ACRONYMS.get(term, ()) + SYNONYMS.get(term, ())):
         return 1.0
     if len(term) == 2:
         i = hay.find(term[0])
