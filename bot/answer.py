@@ -708,9 +708,12 @@ def extract(question: Question, sources: Sequence[Source], texts: dict[str, str]
     unanswered: list[int] = []
     reasons: list[str] = []
     for i, part in enumerate(question.parts):
-        if units and part.kind in NEEDS_EVIDENCE and any(_evidence(part.kind, u.text) >= 1.0 for u in units):
-            continue  # "提出了哪些要求？由谁负责？": the items shown already say who
         own = part_weights(weights, part, len(question.parts))
+        # what only this part asks about ("城镇新增就业和粮食产量的目标各是多少": 粮食产量, not 目标)
+        distinct = [(t, w) for t, w in own if not any(t in _sq(o.text) for o in question.parts if o is not part)]
+        if units and part.kind in NEEDS_EVIDENCE and any(_evidence(part.kind, u.text) >= 1.0 and share(distinct, u.text) >= lim.about
+                                                         for u in units):
+            continue  # "提出了哪些要求？由谁负责？": the items shown already say who
         got = _answer_part(question, part, i, sources, texts, own, bigrams, lim)
         top = [s for s in sources if s.n <= lim.top_n]
         loose = dataclasses.replace(lim, about=lim.top_about, about_list=min(lim.about_list, lim.top_about),

@@ -96,9 +96,30 @@ def kind_of(text: str) -> Kind:
 
 
 def split_parts(question: str) -> list[str]:
-    """The questions inside one: "整治多少条？由哪个部门牵头？" -> ["整治多少条", "由哪个部门牵头"]."""
+    """The questions inside one: "整治多少条？由哪个部门牵头？" -> ["整治多少条", "由哪个部门牵头"]; "A和B各是
+    多少" asks each of A and B (`each`)."""
     pieces = [p.strip(" ，,。") for p in _PART_SPLIT.split(question)]
-    return [p for p in pieces if len(p) >= 2] or [question]
+    return [q for p in pieces if len(p) >= 2 for q in each(p)] or [question]
+
+
+_EACH = re.compile(r"(各|分别)(?=[是为定达有要安控增提占]|多少|几)")
+_EACH_BOUNDARY = "年，,：:里中上对把"  # what comes before the first of the things asked ("2026年城镇新增就业和…")
+
+
+def each(piece: str) -> list[str]:
+    """A question asking how much each of two things is, one question per thing: "湖北2026年城镇新增就业和粮食
+    产量的预期目标各是多少" -> "湖北2026年城镇新增就业的预期目标是多少", "湖北2026年粮食产量的预期目标是多少"."""
+    m = _EACH.search(piece)
+    joint = max((piece.rfind(c, 0, m.start()) for c in "和与及"), default=-1) if m else -1
+    if not m or joint <= 0 or kind_of(piece) != "number":
+        return [piece]
+    tail_at = next((i for i in range(joint + 1, m.start()) if piece[i] == "的"), m.start())
+    start = max(piece.rfind(c, 0, joint) for c in _EACH_BOUNDARY) + 1
+    first, second = piece[start:joint], piece[joint + 1 : tail_at]
+    if not (2 <= len(first) <= 12 and 2 <= len(second) <= 12):
+        return [piece]
+    head, tail = piece[:start], piece[tail_at : m.start()] + piece[m.end() :]
+    return [head + first + tail, head + second + tail]
 
 
 def places_in(question: str) -> list[str]:

@@ -498,6 +498,17 @@ def test_the_unit_a_how_many_asks_in_is_not_its_subject() -> None:
     assert "262平方公里" in ask_("某省工作报告\n高竹新区规划面积262平方公里，建设加快推进。\n").text
 
 
+def test_how_much_each_of_two_things_is_answered_for_both() -> None:
+    text = ("2026年某省政府工作报告\n今年主要目标是：经济增长5.5%左右，城镇新增就业70万人以上；\n"
+            + "全省上下要坚定信心。" * 20 + "\n粮食产量稳定在550亿斤以上。\n")
+    docs = {"goals.txt": text}
+    question = "城镇新增就业和粮食产量的预期目标各是多少？"
+    src = [Source(1, "goals.txt", 0, len(text), 0, len(text), "2026年某省政府工作报告", "", 2026)]
+    weights = subject_weights(key_terms(tokenize(question)), lambda t: 1.0)
+    got = extract(analyse_question(question), src, docs, weights, question_bigrams(question))
+    assert "70万人" in got.text and "550亿斤" in got.text
+
+
 def test_a_target_asked_is_not_answered_by_last_years_result() -> None:
     got = ask("2026年全县地区生产总值增长目标是多少？", ("report.md",))
     assert "５.５％左右" in got.text and "增长６％" not in got.text

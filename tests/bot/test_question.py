@@ -30,6 +30,10 @@ def test_a_compound_question_has_one_part_per_ask() -> None:
     q = analyse_question("2025年计划整治多少条背街小巷？由哪个部门牵头？")
     assert q.kinds == ["number", "who"]
     assert split_parts("全市防汛工作会议提出了哪些要求？由谁负责？") == ["全市防汛工作会议提出了哪些要求", "由谁负责"]
+    assert split_parts("湖北2026年城镇新增就业和粮食产量的预期目标各是多少？") == [
+        "湖北2026年城镇新增就业的预期目标是多少", "湖北2026年粮食产量的预期目标是多少"]
+    assert split_parts("全国财政赤字和地方专项债券分别安排多少？") == ["全国财政赤字安排多少", "地方专项债券安排多少"]
+    assert split_parts("会议和论坛在哪里召开？") == ["会议和论坛在哪里召开"]  # not a how-many of each
 
 
 def test_a_trailing_filler_is_not_a_part_of_its_own() -> None:
