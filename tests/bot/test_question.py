@@ -14,6 +14,7 @@ from bot.question import analyse_question, kind_of, persons_in, places_in, split
         ("通知里留的联系人是谁？", "who"),
         ("河道清淤要在什么时候完成？", "date"),
         ("会议在哪里召开？", "where"),
+        ("还要在哪两个地方新建钢铁联合企业？", "where"), ("哪些地方政府债务到期？", "list"),
         ("为什么要下大力气整治共享单车？", "why"),
         ("计划整治多少条背街小巷？", "number"),
         ("今年民生实事有哪些？", "list"),
