@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 from typing import TYPE_CHECKING, Any
 
 import gradio as gr
@@ -182,6 +183,7 @@ def main(host: str | None = None, port: int | None = None, settings: Settings | 
     settings = settings or get_settings()
     host, port = host or settings.host, port or settings.port
     qa = QA(settings)
+    threading.Thread(target=qa.warm, name="warm", daemon=True).start()  # analyse the documents meanwhile
     pool = QAPool(settings, default=qa)
     demo = build_app(qa, settings, pool)
     serve(demo, build_api(pool, settings, host), host, port)

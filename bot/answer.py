@@ -21,8 +21,9 @@ about the subject, that part is unanswered; when every part is, the question is 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -148,12 +149,15 @@ class Candidate:
 Weights = Sequence[tuple[str, float]]
 
 
-@lru_cache(maxsize=256)
+DOCUMENT_CACHE = 1024  # documents whose analyses (`prepare`) are kept
+
+
+@lru_cache(maxsize=DOCUMENT_CACHE)
 def _enumerations(text: str) -> list[Enumeration]:
     return enumerations(text)
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=DOCUMENT_CACHE)
 def _headings(text: str) -> tuple[list[int], list[str]]:
     return find_headings(text)
 
@@ -168,10 +172,19 @@ def _heading_before(text: str, pos: int) -> str:
     return best
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=DOCUMENT_CACHE)
 def _flat(text: str) -> str:
-    """A whole cited document, squashed: few and large, so a small cache of their own (not `_sq`'s)."""
+    """A whole cited document, squashed: large, so a cache of their own (not `_sq`'s)."""
     return squash(text)
+
+
+def prepare(texts: Iterable[str]) -> None:
+    """Analyse documents once, ahead of the questions that cite them: their enumerations, headings and
+    squashed text (`DOCUMENT_CACHE` of them at most). Without it the first question citing a document pays."""
+    for text in itertools.islice(texts, DOCUMENT_CACHE):
+        _enumerations(text)
+        _headings(text)
+        _flat(text)
 
 
 # Candidate texts recur across the parts of a question and across questions: normalise each once.
@@ -239,13 +252,21 @@ def _abbreviates(term: str, hay: str) -> bool:
     return False
 
 
-def share(weights: Weights, *texts: str) -> float:
-    """IDF-weighted share of the subject terms held by the texts together."""
-    total = sum(w for _, w in weights)
+def share(weights: Weights, *texts: str, total: float | None = None) -> float:
+    """IDF-weighted share of the subject terms held by the texts together. `total`: the weight of all the
+    terms, when `weights` leaves out those the texts cannot hold (`_live`)."""
+    total = sum(w for _, w in weights) if total is None else total
     if not total:
         return 1.0  # nothing to be about ("会议决定了什么？"): retrieval alone chose the passages
     hay = "".join(_sq(t) for t in texts)
     return sum(w * _holds(hay, t) for t, w in weights) / total
+
+
+def _live(weights: Weights, text: str) -> list[tuple[str, float]]:
+    """The terms a document holds at least loosely: no sentence of it holds the others (a sentence is
+    scored against these, over the weight of all: `share(..., total=)`)."""
+    flat = _flat(text)
+    return [(t, w) for t, w in weights if _holds(flat, t)]
 
 
 def about_weights(weights: Weights, title: str) -> list[tuple[str, float]]:
@@ -561,6 +582,8 @@ def sentence_candidates(text: str, src: Source, weights: Weights, part: Part, pa
     out = []
     titled = share(weights, src.title) if weights else 0.0
     weights = about_weights(weights, f"{src.title}{src.speaker}")
+    total = sum(w for _, w in weights) if weights else None
+    weights = _live(weights, text) if weights else weights  # the same shares, fewer terms to look for
     heading = _own_heading(text, src.hit_start, src.title)
     needs = part.kind in NEEDS_EVIDENCE
     targets = part.kind == "number" and bool(_ASKS_TARGET.search(part.text))
@@ -569,10 +592,10 @@ def sentence_candidates(text: str, src: Source, weights: Weights, part: Part, pa
             continue
         a, b = _focus(text, a, b, weights, part.kind, MAX_RUN if _RUN.search(text, a, b) else MAX_SENTENCE)
         sent = text[a:b]
-        about = share(weights, sent)
+        about = share(weights, sent, total=total)
         # the header lines of a document ("——2026年1月14日在……会议上", "主持人：…") are about the document
         para = text[max(text.rfind("\n", 0, a) + 1, a - PARAGRAPH_CONTEXT) : a]  # the paragraph before it
-        about_ctx = share(weights, heading, ctx, para, sent)
+        about_ctx = share(weights, heading, ctx, para, sent, total=total)
         if a < HEADER_CHARS and titled >= 0.5:
             about_ctx = max(about_ctx, titled)
         ev = _evidence(part.kind, sent, unit, implied)
@@ -727,26 +750,27 @@ def extract(question: Question, sources: Sequence[Source], texts: dict[str, str]
         if units and part.kind in NEEDS_EVIDENCE and any(_evidence(part.kind, u.text) >= 1.0 and share(distinct, u.text) >= lim.about
                                                          for u in units):
             continue  # "提出了哪些要求？由谁负责？": the items shown already say who
-        got = _answer_part(question, part, i, sources, texts, own, bigrams, lim)
+        memo: Memo = {}
+        got = _answer_part(question, part, i, sources, texts, own, bigrams, lim, memo)
         top = [s for s in sources if s.n <= lim.top_n]
         loose = dataclasses.replace(lim, about=lim.top_about, about_list=min(lim.about_list, lim.top_about),
                                     loose=True)
         paraphrase = False
         if not got and lim.top_about < lim.about:
             # a paraphrase shares few words with its answer: in the passages retrieval ranked first, less will do
-            got = _answer_part(question, part, i, top, texts, own, bigrams, loose)
+            got = _answer_part(question, part, i, top, texts, own, bigrams, loose, memo)
             paraphrase = bool(got)
         elif got and lim.strong_first and part.kind in NEEDS_EVIDENCE - SOFT_EVIDENCE and lim.top_about < lim.about and not any(
                 _evidence(part.kind, u.text, *_asked(part)) >= 1.0 for u in got):
             # only a weak answer (a year for "哪天"): a clear one in the first-ranked passages, about less, wins
-            got = _answer_part(question, part, i, top, texts, own, bigrams, dataclasses.replace(loose, strong=True)) or got
+            got = _answer_part(question, part, i, top, texts, own, bigrams, dataclasses.replace(loose, strong=True), memo) or got
         if (not got or paraphrase) and lim.whole_first:
             # the answer may sit in the first-ranked document outside its cited passages: read all of it (the
             # first-ranked about the place the question names: "山东省…" is not the national report); what is
             # about the subject there beats a paraphrase in the passages
             first = next((s for s in sources if _about_place(question, s, texts.get(s.doc_id, ""))), None)
             whole = [dataclasses.replace(first, start=0, end=len(texts.get(first.doc_id, "")))] if first else []
-            got = _answer_part(question, part, i, whole, texts, own, bigrams, lim) or got
+            got = _answer_part(question, part, i, whole, texts, own, bigrams, lim, memo) or got
         if got:
             merge_units(units, got)
         else:
@@ -814,10 +838,22 @@ def fits(question: Question, src: Source, text: str, units: Sequence[Unit]) -> b
     return all(_sq(p) in _sq(f"{head}{shown}") for p in question.places)
 
 
+Memo = dict[tuple[str, int, int, int], list[Candidate]]
+
+
 def _answer_part(question: Question, part: Part, index: int, sources: Sequence[Source], texts: dict[str, str],
-                 weights: Weights, bigrams: set[str], lim: Thresholds) -> list[Unit]:
+                 weights: Weights, bigrams: set[str], lim: Thresholds, memo: Memo | None = None) -> list[Unit]:
+    """The units that answer one part from the sources, or none. `memo`: the candidates already gathered for
+    this part from a source (the passes over the same passages with other limits read them once)."""
     wants_list = part.kind in ("list", "decision") or question.item is not None
     by_n = {s.n: s for s in sources}
+    memo = {} if memo is None else memo
+
+    def gathered(what: str, s: Source, make: Callable[[], list[Candidate]]) -> list[Candidate]:
+        key = (what, s.n, s.start, s.end)
+        if key not in memo:
+            memo[key] = make()
+        return memo[key]
 
     def ok(c: Candidate) -> bool:
         src = by_n[c.units[0].n]
@@ -825,15 +861,15 @@ def _answer_part(question: Question, part: Part, index: int, sources: Sequence[S
 
     best_list: Candidate | None = None
     if wants_list:
-        lists = [c for s in sources for c in list_candidates(texts.get(s.doc_id, ""), s, weights, index,
-                                                             part.kind, question.item, bigrams, question.quoted)]
+        lists = [c for s in sources for c in gathered("list", s, lambda s=s: list_candidates(
+            texts.get(s.doc_id, ""), s, weights, index, part.kind, question.item, bigrams, question.quoted))]
         lists = [c for c in lists if c.subject >= lim.about_list and c.units and ok(c)]
         if lists:
             best_list = max(lists, key=lambda c: c.score)
             if question.item is not None:
                 return best_list.units
-    sents = [c for s in sources for c in sentence_candidates(texts.get(s.doc_id, ""), s, weights, part, index,
-                                                             bigrams)]
+    sents = [c for s in sources for c in gathered("sentence", s, lambda s=s: sentence_candidates(
+        texts.get(s.doc_id, ""), s, weights, part, index, bigrams))]
     if part.kind in NEEDS_EVIDENCE:
         unit, implied = _asked(part)
         ev = [c.evidence for c in sents]

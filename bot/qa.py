@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from bot import chain
-from bot.answer import Extraction, Observer, Source, Thresholds, extract, subject_weights
+from bot.answer import Extraction, Observer, Source, Thresholds, extract, prepare, subject_weights
 from bot.question import analyse_question, events_in, places_in
 from bot.refusal import coverage, satisfies, specifics
 from bot.rewrite import History, rewrite_question
@@ -73,6 +73,11 @@ class QA:
         self.settings = settings
         self.archive = archive or Archive(settings, collection)
         self.retriever = HybridRetriever(self.archive, settings)
+
+    def warm(self) -> None:
+        """Load the indexes and analyse every document once (`bot.answer.prepare`), so that the first
+        questions are as quick as the later ones."""
+        prepare(self.retriever.texts().values())
 
     def retrieve(self, question: str, k: int | None = None, where: dict[str, str] | None = None,
                  mode: Mode = "hybrid") -> Retrieval:

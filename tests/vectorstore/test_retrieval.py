@@ -195,3 +195,17 @@ def test_a_question_naming_a_meeting_or_a_resolution_cites_the_documents_titled_
     qa, _ = qa_over(tmp_path / "docs", make_settings(), files)
     assert [h.doc_id for h in qa.retriever.search(question).hits][0] == "report.txt"  # by words alone
     assert [h.doc_id for h in qa.retrieve(question).hits][0] == titled
+
+
+def test_a_warmed_archive_analyses_no_document_while_answering(qa) -> None:  # noqa: ANN001
+    """`QA.warm` (run when the app starts and before the eval's timings) analyses every document once: a
+    question then finds each cited document's enumerations and squashed text ready."""
+    from bot import answer
+
+    answer._flat.cache_clear()
+    answer._enumerations.cache_clear()
+    qa.warm()
+    flat, enums = answer._flat.cache_info().misses, answer._enumerations.cache_info().misses
+    got = qa.ask("东郊水厂扩建后日供水能力提高到多少？")
+    assert not got.refused and "三十萬噸" in got.answer, got.answer
+    assert answer._flat.cache_info().misses == flat and answer._enumerations.cache_info().misses == enums
