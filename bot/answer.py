@@ -475,20 +475,12 @@ def _item_unit(text: str, src: Source, start: int, end: int, role: Role, part: i
     return Unit(src.n, src.doc_id, start, stop, text[start:stop], role, part)
 
 
-MARKED_USES = 8  # how often a document may use a quoted word that names one of its lists
-
-
 def list_candidates(text: str, src: Source, weights: Weights, part_index: int, kind: Kind,
-                    item: int | None, bigrams: AbstractSet[str] = frozenset(),
-                    marked: Sequence[str] = ()) -> list[Candidate]:
+                    item: int | None, bigrams: AbstractSet[str] = frozenset()) -> list[Candidate]:
     """Enumerations near the cited passage, each as lead + items, scored by how much they are about the
     subject, how much of the question's wording their heading and lead repeat ("主要问题有哪几类" and the
-    section "二、存在的主要问题"), and how close they are to what retrieval found. A word the question
-    quotes (`marked`: "哪几个“永葆”", "“总要求”包括哪几方面") names the list: one that does not hold it is
-    not the list asked for, one whose items repeat it is."""
+    section "二、存在的主要问题"), and how close they are to what retrieval found."""
     out: list[Candidate] = []
-    # a word the document uses throughout ("“十一五”规划") is its topic, not the name of one list
-    marked = [m for m in marked if _flat(text).count(m) <= MARKED_USES]
     titled = share(weights, src.title) if weights else 0.0  # how much of the subject the title names
     weights = about_weights(weights, f"{src.title}{src.speaker}")
     for e in _enumerations(text):
@@ -502,11 +494,6 @@ def list_candidates(text: str, src: Source, weights: Weights, part_index: int, k
         about_lead = share(weights, heading, before, lead)
         about_items = share(weights, *heads)
         per_item = [share(weights, h) for h in heads]
-        if marked:
-            if not any(m in _sq(f"{heading}{before}{lead}{text[e.start : e.end]}") for m in marked):
-                continue  # "“总要求”包括哪几方面": not the list of 关系 beside it
-            if len(heads) >= 2 and sum(any(m in _sq(h) for m in marked) for h in heads) * 2 >= len(heads):
-                about_lead = max(about_lead, 1.0)  # "第一，永葆…第二，永葆…": the items repeat the word quoted
         if (item is None and max(per_item) >= 0.5 and share(weights, heading, lead) < max(per_item)
                 and sum(p >= 0.5 * max(per_item) for p in per_item) == 1):
             continue  # about one item only: the answer is inside it (a list nested there is its own candidate)
@@ -862,7 +849,7 @@ def _answer_part(question: Question, part: Part, index: int, sources: Sequence[S
     best_list: Candidate | None = None
     if wants_list:
         lists = [c for s in sources for c in gathered("list", s, lambda s=s: list_candidates(
-            texts.get(s.doc_id, ""), s, weights, index, part.kind, question.item, bigrams, question.quoted))]
+            texts.get(s.doc_id, ""), s, weights, index, part.kind, question.item, bigrams))]
         lists = [c for c in lists if c.subject >= lim.about_list and c.units and ok(c)]
         if lists:
             best_list = max(lists, key=lambda c: c.score)

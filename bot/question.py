@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from bot.refusal import Specific, specifics
-from core.zh import PROVINCES, cn_number, normalize, quoted, squash
+from core.zh import PROVINCES, cn_number, normalize
 
 Kind = Literal["list", "decision", "who", "number", "date", "where", "why", "yesno", "fact"]
 KINDS: tuple[Kind, ...] = ("list", "decision", "who", "number", "date", "where", "why", "yesno", "fact")
@@ -78,7 +78,6 @@ class Question:
     national: bool = False  # it names the State Council's or a nationwide document (see `national`)
     events: list[str] = field(default_factory=list)  # meetings and forums it names ("中央经济工作会议")
     speakers: list[str] = field(default_factory=list)  # people named as giving a speech ("王沪宁作的总结讲话")
-    quoted: list[str] = field(default_factory=list)  # short words it quotes, squashed ("哪几个“永葆”" -> 永葆)
 
     @property
     def kinds(self) -> list[Kind]:
@@ -243,10 +242,6 @@ def analyse_question(question: str, years: list[int] | None = None) -> Question:
         item = int(raw) if raw.isdigit() else cn_number(raw.replace("两", "二"))
     named = [sp for sp in specifics(question) if sp.forms]  # not a plain year: `Question.years`
     persons = persons_in(question)
-    marked = [squash(q) for q in quoted(question, titles=False) if len(q) <= QUOTED_MAX]
     return Question(question, parts, item, places_in(question), persons, list(years or []),
                     document_years(question), named, document_kinds(question), national(question), events_in(question),
-                    speakers_in(question, persons), marked)
-
-
-QUOTED_MAX = 10  # a quoted word, not a quoted sentence
+                    speakers_in(question, persons))

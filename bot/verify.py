@@ -24,7 +24,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Literal
 
-from core.zh import QUOTED, ascii_digits, cn_number, normalize, sentence_spans, sentences, squash
+from core.zh import ascii_digits, cn_number, normalize, sentence_spans, sentences, squash
 
 Outcome = Literal["generated_kept", "sentences_dropped", "fallback_extractive", "fallback_refusal"]
 Reason = Literal["no_citation", "bad_citation", "unsupported_figure", "unsupported_quote", "unsupported_wording",
@@ -120,6 +120,7 @@ _ARABIC = re.compile(rf"(第)?(\d+(?:\.\d+)?)\s*({_UNITS})?")
 _CHINESE = re.compile(rf"(第)?([{_CN_NUM}]+?)({_UNITS})")
 _PERCENT = re.compile(rf"百分之([{_CN_NUM}]+|\d+(?:\.\d+)?)")
 _ISO_DATE = re.compile(r"(?<!\d)(\d{4})[-./](\d{1,2})[-./](\d{1,2})(?!\d)")
+_QUOTED = re.compile(r"“([^”]{2,60})”|「([^」]{2,60})」|『([^』]{2,60})』|《([^》]{1,60})》|\"([^\"]{2,60})\"|‘([^’]{2,60})’")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 # 二０二０年 (full-width zeros among Chinese digits, NFKC-folded to 二0二0): a year written digit by digit
 _MIXED_DIGITS = re.compile(r"[〇零一二三四五六七八九0-9]*(?:[〇零一二三四五六七八九][0-9]|[0-9][〇零一二三四五六七八九])[〇零一二三四五六七八九0-9]*")
@@ -177,7 +178,7 @@ def figures(text: str) -> list[Fact]:
 
 def quotes(text: str) -> list[Fact]:
     out = []
-    for m in QUOTED.finditer(text):
+    for m in _QUOTED.finditer(text):
         inner = next(g for g in m.groups() if g is not None)
         q = squash(inner)
         if q and not _MARK.fullmatch(q):

@@ -4,7 +4,6 @@
 - one numeral parser (`cn_number`) and the numeral characters;
 - years a text names (`years_in`) and numeral-safe containment (`holds`);
 - party congresses named in short form (`congresses`: 十七大, not 三大攻坚战);
-- quoted words and titles (`quoted`);
 - sessions of the National People's Congress and the years they met (`npc_sessions`: 三届人大一次会议 -> 1964);
 - one set of sentence ends and one sentence splitter (`SENTENCE_ENDS`, `sentence_spans`, `sentences`).
 """
@@ -284,18 +283,6 @@ def npc_sessions(text: str) -> list[NpcSession]:
             forms = (f"第{t}届全国人民代表大会{tail[0]}", f"{t}届全国人大{tail[1]}", f"{t}届人大{tail[2]}")
             out.append(NpcSession(m.group(0), years, forms))
     return out
-
-
-# ------------------------------------------------------------------------------------------ quotes
-# Quoted words and titles: “…”, 「…」, 『…』, 《…》, "…", ‘…’ (the inner text is the match's one non-None group)
-QUOTED = re.compile(r"“([^”]{2,60})”|「([^」]{2,60})」|『([^』]{2,60})』|《([^》]{1,60})》|\"([^\"]{2,60})\"|‘([^’]{2,60})’")
-
-
-def quoted(text: str, titles: bool = True) -> list[str]:
-    """The words a text quotes, and (`titles`) the titles it names, without their marks ("提出了哪几个“永葆”"
-    -> ["永葆"])."""
-    return [next(g for g in m.groups() if g is not None) for m in QUOTED.finditer(text)
-            if titles or not m.group(0).startswith("《")]
 
 
 # ---------------------------------------------------------------------------------------- sentences

@@ -509,39 +509,6 @@ def test_how_much_each_of_two_things_is_answered_for_both() -> None:
     assert "70万人" in got.text and "550亿斤" in got.text
 
 
-def test_a_word_the_question_quotes_names_the_list() -> None:
-    text = ("在工作会议上的讲话\n外交人员要处理好以下关系：\n一是外交人员和驻外机构的关系。\n二是外交人员长期和短期的关系。\n"
-            "三是外交人员内外的关系。\n外交人员要永葆忠诚，这是外交人员的根和魂。\n当前形势复杂。\n"
-            "第一，永葆对党忠诚的赤子心。\n第二，永葆开拓奋进的事业心。\n"
-            "第三，永葆主动学习的进取心。\n")
-    docs = {"speech.txt": text}
-    src = [Source(1, "speech.txt", 0, len(text), 0, len(text), "在工作会议上的讲话", "", 2017)]
-
-    def ask_(question: str) -> Extraction:
-        weights = subject_weights(key_terms(tokenize(question)), lambda t: 1.0)
-        return extract(analyse_question(question), src, docs, weights, question_bigrams(question))
-
-    got = ask_("会议对外交人员提出了哪几个“永葆”的要求？")
-    assert [u.text[:5] for u in got.units if u.role == "item"] == ["第一，永葆", "第二，永葆", "第三，永葆"]
-    assert "处理好以下关系" not in ask_("对外交人员提出的“总要求”包括哪几方面？").text  # no list holds it
-
-
-def test_a_quoted_word_the_document_uses_throughout_is_its_topic_not_a_lists_name() -> None:
-    from bot.answer import list_candidates
-
-    toc = "（一）“十一五”时期的成就。\n（二）“十一五”时期的问题。\n（三）“十一五”时期的经验。\n"
-    question = "“十一五”规划提出的主要目标有哪些？"
-    weights = subject_weights(key_terms(tokenize(question)), lambda t: 1.0)
-
-    def lead_subject(text: str) -> float:
-        src = Source(1, "plan.txt", 0, len(text), 0, len(text), "说明", "", 2006)
-        (got,) = list_candidates(text, src, weights, 0, "list", None, question_bigrams(question), ["十一五"])
-        return got.lead_subject
-
-    assert lead_subject(f"说明\n{toc}") == 1.0  # items that repeat the quoted word: the list it names
-    assert lead_subject(f"说明\n{toc}" + "“十一五”规划意义重大。" * 6) < 1.0  # the document's topic
-
-
 def test_a_target_asked_is_not_answered_by_last_years_result() -> None:
     got = ask("2026年全县地区生产总值增长目标是多少？", ("report.md",))
     assert "５.５％左右" in got.text and "增长６％" not in got.text
