@@ -690,9 +690,10 @@ _MEASURE_TERM = re.compile(r"^[万亿千百]*(?:平方|立方)?(?:公里|千米|
 
 def part_weights(weights: Weights, part: Part, parts: int) -> list[tuple[str, float]]:
     """The subject of one part of a question. The noun a "where/when/who" asks with ("哪座城市", "什么时间",
-    "哪个处室") and the unit a "how many" asks in ("多少平方公里") are the kind of the answer, not what it is about (a title, "哪位国务委员", is the role the
-    answer must name: `_asked_role`). In a compound question a part is about its own terms ("博览会在哪座城市开幕？主题是什么？": the first part is
-    about the 博览会, the second about its 主题); a part without any ("由谁负责？") about the whole question's."""
+    "哪个处室") and the unit a "how many" asks in ("多少平方公里") are the kind of the answer, not what it is
+    about (a title, "哪位国务委员", is the role the answer must name: `_asked_role`). In a compound question a
+    part is about its own terms ("博览会在哪座城市开幕？主题是什么？": the first part is about the 博览会, the
+    second about its 主题); a part without any ("由谁负责？") about the whole question's."""
     flat = _sq(part.text)
     out = list(weights)
     if part.kind in ("where", "date") or (part.kind == "who" and not _TITLED.search(part.text)):
