@@ -110,13 +110,18 @@ REASONS: dict[Kind, str] = {
 @dataclass
 class Extraction:
     units: list[Unit] = field(default_factory=list)
-    text: str = ""  # the answer with [n] markers; a list's lead and items each on their own line
+    note: str = ""  # after the units: which parts of a compound question found no answer
     reason: str = ""  # why nothing was found ("" when answered)
     unanswered: list[int] = field(default_factory=list)  # parts with no unit of their kind
 
     @property
     def answered(self) -> bool:
         return bool(self.units)
+
+    @property
+    def text(self) -> str:
+        """The answer with [n] markers; a list's lead and items each on their own line."""
+        return render(self.units) + self.note
 
 
 @dataclass
@@ -768,11 +773,11 @@ def extract(question: Question, sources: Sequence[Source], texts: dict[str, str]
                 reasons.append(tmpl.format(subject=_subject_label(own)))
     if not units:
         return Extraction([], "", reasons[0] if reasons else "", unanswered)
-    text = render(units)
+    note = ""
     if unanswered and len(question.parts) > 1:
         missing = "；".join(question.parts[i].text for i in unanswered)
-        text += f"\n（资料中没有找到“{missing}”的答案。）"
-    return Extraction(units, text, "", unanswered)
+        note = f"\n（资料中没有找到“{missing}”的答案。）"
+    return Extraction(units, note, "", unanswered)
 
 
 def _about_place(question: Question, src: Source, text: str) -> bool:

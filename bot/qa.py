@@ -14,7 +14,7 @@ from bot.answer import Extraction, Observer, Source, Thresholds, extract, prepar
 from bot.question import analyse_question, events_in, places_in
 from bot.refusal import coverage, satisfies, specifics
 from bot.rewrite import History, rewrite_question
-from bot.types import Answer, Citation
+from bot.types import Answer, Citation, Unit
 from core.settings import Settings
 from core.zh import PROVINCES, squash
 from ingest.model import Document
@@ -223,11 +223,69 @@ class QA:
         reason = self.refusal_reason(retrieval, rows)
         citations = self.citations(retrieval, rows) if reason is None else []
         extraction = self.extract(q, retrieval, citations) if citations else Extraction(reason=reason or REFUSAL)
-        ms["total"] = (time.perf_counter() - t0) * 1000
         if not extraction.answered:
+            ms["total"] = (time.perf_counter() - t0) * 1000
             return Answer(question=q, answer=extraction.reason or REFUSAL, refused=True, ms=ms)
-        text = extraction.text + assumed_year_note(retrieval.info)
-        return Answer(question=q, answer=text, refused=False, citations=citations, ms=ms, units=extraction.units)
+        citations, units = self.anchored(citations, extraction.units)
+        text = dataclasses.replace(extraction, units=units).text + assumed_year_note(retrieval.info)
+        ms["total"] = (time.perf_counter() - t0) * 1000
+        return Answer(question=q, answer=text, refused=False, citations=citations, ms=ms, units=units)
+
+    def anchored(self, citations: list[Citation], units: list[Unit]) -> tuple[list[Citation], list[Unit]]:
+        """Citations that hold what the answer took from them. An answer may take units from outside its
+        citation's passage (the whole first-ranked document is read; a list runs on past the passage):
+        - a unit another citation's passage holds is cited to it;
+        - a citation none of whose units lies in its passage cites the passage around them instead (they are
+          its highlight);
+        - one with units inside and outside grows to hold them all, up to `max_citation_chars` plus context;
+        - units farther away get a citation of their own, numbered after the others."""
+        limit = self.settings.max_citation_chars + 2 * self.settings.context_chars
+        texts = self.retriever.texts()
+        out = list(citations)
+        units = list(units)
+
+        def inside(c: Citation, u: Unit) -> bool:
+            return c.start <= u.start and u.end <= c.end
+
+        for i, u in enumerate(units):
+            if not inside(citations[u.n - 1], u):
+                holder = next((c for c in citations if c.doc_id == u.doc_id and inside(c, u)), None)
+                if holder is not None:
+                    units[i] = dataclasses.replace(u, n=holder.n)
+        for c in citations:
+            mine = sorted((i for i, u in enumerate(units) if u.n == c.n), key=lambda i: units[i].start)
+            if all(inside(c, units[i]) for i in mine):
+                continue
+            groups: list[list[int]] = []
+            for i in mine:  # runs of units that fit in one citation
+                if groups and units[i].end - units[groups[-1][0]].start <= limit:
+                    groups[-1].append(i)
+                else:
+                    groups.append([i])
+            home = next((g for g in groups if any(inside(c, units[i]) for i in g)), None)
+            away: list[list[int]] = []
+            for g in groups:
+                lo, hi = min(units[i].start for i in g), max(units[i].end for i in g)
+                if g is home and max(hi, c.end) - min(lo, c.start) <= limit:
+                    a, b = min(lo, c.start), max(hi, c.end)
+                    out[c.n - 1] = dataclasses.replace(c, start=a, end=b, text=texts.get(c.doc_id, "")[a:b])
+                elif g is home:
+                    away.append([i for i in g if not inside(c, units[i])])
+                else:
+                    away.append(g)
+            for k, g in enumerate(away):
+                lo, hi = min(units[i].start for i in g), max(units[i].end for i in g)
+                hit = self.retriever.passage_at(c.doc_id, lo, hi)
+                n = c.n if home is None and k == 0 else len(out) + 1
+                moved = dataclasses.replace(c, n=n, text=hit.text, start=hit.start, end=hit.end, section=hit.section,
+                                            page=hit.page, hit_start=hit.hit_start, hit_end=hit.hit_end, copies=[])
+                if n == c.n:
+                    out[n - 1] = moved
+                else:
+                    out.append(moved)
+                for i in g:
+                    units[i] = dataclasses.replace(units[i], n=n)
+        return out, units
 
     @staticmethod
     def _this_year_as_asked(retrieval: Retrieval) -> bool:

@@ -95,6 +95,19 @@ class HybridRetriever:
         """Every document's cleaned text as of the current generation (cached, shared with the caller)."""
         return self._docs(self.archive.keyword())[1]
 
+    def passage_at(self, doc_id: str, start: int, end: int) -> Hit:
+        """The cited text around `start..end` of a document (what an answer took from it outside the passages
+        retrieved): highlighted itself, with the context a retrieved hit gets and the section and page of the
+        passage it begins in."""
+        keyword = self.archive.keyword()
+        text = self._docs(keyword)[1].get(doc_id, "")
+        rows = [keyword.rows[i] for i in keyword.rows_in(doc_id)]
+        row = next((r for r in rows if r.start <= start < r.end), None)
+        lo, hi = widen(text, start, end, self.settings.context_chars)
+        return Hit(doc_id=doc_id, start=lo, end=hi, hit_start=start, hit_end=end, score=0.0,
+                   section=row.section if row else "", page=row.page if row else 0, text=text[lo:hi],
+                   span_start=start, span_end=end)
+
     def metadata_match(self, info: QueryInfo, meta: DocMeta) -> float:
         """1 when the question names the document's year; `year_after_match` when it names the year before
         (a report gives last year's results); `other_year_match` (negative) when it names only other years."""
