@@ -105,6 +105,7 @@ REASONS: dict[Kind, str] = {
     "where": "资料中提到了{subject}，但没有给出所问的地点，无法回答这个问题。",
     "why": "资料中提到了{subject}，但没有说明原因或目的，无法回答这个问题。",
 }
+SPEECH_REASON = "资料中没有找到{who}讲话的内容，无法回答这个问题。"
 
 
 @dataclass
@@ -772,6 +773,8 @@ def extract(question: Question, sources: Sequence[Source], texts: dict[str, str]
             if tmpl and share(weights, *(texts.get(s.doc_id, "")[s.start : s.end] for s in sources)) >= lim.about:
                 reasons.append(tmpl.format(subject=_subject_label(own)))
     if not units:
+        if question.speakers:  # "胡春华发言讲了什么": what was looked for is their words
+            reasons.insert(0, SPEECH_REASON.format(who="、".join(question.speakers)))
         return Extraction([], "", reasons[0] if reasons else "", unanswered)
     note = ""
     if unanswered and len(question.parts) > 1:
@@ -792,7 +795,7 @@ def _own_body(event: str, hay: str, head: str) -> bool:
     return len(event) > 3 and event[0] in "省市区县镇乡" and event[0] in head and event[1:] in hay
 
 
-_SPOKE = r"[^。；]{0,24}?(?:指出|强调|表示|说|讲话|要求|提出|认为|宣布|致辞)"
+_SPOKE = r"[^。；]{0,24}?(?:指出|强调|表示|说|(?<!的)讲话|要求|提出|认为|宣布|(?<!的)致辞)"  # not "…上的讲话精神"
 
 
 def fits(question: Question, src: Source, text: str, units: Sequence[Unit]) -> bool:

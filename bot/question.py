@@ -151,9 +151,13 @@ _PERSON_AFTER = re.compile(rf"(?:副)?(?:{_TITLE})([\u4e00-\u9fff]{{2,3}})(?=[�
 _NOT_NAME = re.compile(r"[局委办市区县省部厅院会长副党政府全各本该总在的了和与及对是把将个位名上下讲话里时后前说指要们这那]")
 
 
+# a speech of the person named just before: "胡春华发言", "蔡奇重点发言", "邓小平致闭幕词", "崔世安的离任致辞",
+# "胡耀邦在纪念…大会上的讲话"
+_OWN_SPEECH = (r"(?:重点|书面|大会|总结)?发言|致(?:开幕词|闭幕词|辞|词)|的[\u4e00-\u9fff]{0,4}?(?:讲话|致辞|发言|演讲)"
+               r"|在[^，,。？?]{1,24}?(?:上|时)的(?:讲话|致辞|发言|演讲|报告)")
 # a name before what a person does in a meeting: "叶剑英作的报告", "王沪宁主持"
 _PERSON_ACTS = re.compile(r"(?:^|(?<=[^\u4e00-\u9fff])|(?<=[上由是和与及的]))([\u4e00-\u9fff]{2,3}?)"
-                          r"(?=作的|作了|所作|主持|发表|同志|提出|强调|指出|表示|说)")
+                          rf"(?=作的|作了|所作|主持|发表|同志|提出|强调|指出|表示|说|{_OWN_SPEECH})")
 
 
 def persons_in(question: str) -> list[str]:
@@ -172,9 +176,9 @@ _GAVE_SPEECH = r"(?:作的|所作的?|发表的?|作了)[^，,。？?]{0,12}?(?:
 
 
 def speakers_in(question: str, persons: list[str]) -> list[str]:
-    """The people a question names as giving a speech ("王沪宁作的总结讲话讲了什么"): what it asks is what
-    they said, not what a text says about them."""
-    return [p for p in persons if re.search(re.escape(p) + _GAVE_SPEECH, question)]
+    """The people a question names as giving a speech ("王沪宁作的总结讲话讲了什么", "胡春华发言讲了什么"): what
+    it asks is what they said, not what a text says about them."""
+    return [p for p in persons if re.search(re.escape(p) + f"(?:{_GAVE_SPEECH}|{_OWN_SPEECH})", question)]
 
 
 _DOC_YEAR = re.compile(r"((?:19|20)\d{2})年(?:的|度)?(?:[\u4e00-\u9fff]{0,8}?)(政府工作报告|工作报告|预算报告|计划报告|决议)")

@@ -288,6 +288,21 @@ def test_a_speech_asked_by_its_speaker_is_what_they_said_not_that_they_attended(
     assert ask_(attended, speaker="王沪宁").answered  # his own speech: anything in it is what he said
 
 
+def test_a_speech_named_by_a_reference_to_it_is_not_what_it_said() -> None:
+    from bot.answer import Thresholds
+
+    title = "中央对台工作会议在京举行"
+    text = (f"{title}\n会议指出，在台湾问题上，要按照胡耀邦在纪念辛亥革命七十周年大会上的讲话精神，促进祖国统一。"
+            "胡春华、王毅先后发言。\n")
+    for question in ("胡耀邦在纪念辛亥革命七十周年大会上的讲话，对台湾问题提出了什么主张？",
+                     "对台工作会议上，胡春华发言讲了哪些意见？"):
+        q = analyse_question(question)
+        weights = subject_weights(key_terms(tokenize(question), {}, question), lambda t: 1.0)
+        src = [Source(1, "news.txt", 0, len(text), 0, len(text), title, "", 2018)]
+        got = extract(q, src, {"news.txt": text}, weights, question_bigrams(question), Thresholds(top_about=0.2))
+        assert not got.answered and got.reason == f"资料中没有找到{q.speakers[0]}讲话的内容，无法回答这个问题。"
+
+
 def test_a_figure_is_about_what_its_own_sentence_names() -> None:
     from bot.answer import sentence_candidates
 

@@ -104,6 +104,15 @@ def test_people_named_before_what_they_did() -> None:
     assert persons_in("会议提出了什么？全会强调了什么？") == []
 
 
+def test_people_named_before_their_own_speech_are_its_speakers() -> None:
+    for question, name in [("座谈会上，胡春华发言讲了哪些意见？", "胡春华"), ("集体学习时，蔡奇重点发言的内容是什么？", "蔡奇"),
+                           ("大会闭幕时，邓小平致闭幕词讲了什么？", "邓小平"), ("大会上，崔世安的离任致辞回顾了哪些成绩？", "崔世安"),
+                           ("胡耀邦在纪念大会上的讲话提出了什么主张？", "胡耀邦")]:
+        q = analyse_question(question)
+        assert q.persons == [name] and q.speakers == [name], question
+    assert analyse_question("会议发言讲了哪些意见？").speakers == []
+
+
 def test_a_short_question_with_a_word_of_its_own_is_a_part() -> None:
     parts = analyse_question("博览会在哪座城市开幕？主题是什么？").parts
     assert [(p.text, p.kind) for p in parts] == [("博览会在哪座城市开幕", "where"), ("主题是什么", "fact")]
