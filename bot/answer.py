@@ -105,7 +105,7 @@ REASONS: dict[Kind, str] = {
     "where": "资料中提到了{subject}，但没有给出所问的地点，无法回答这个问题。",
     "why": "资料中提到了{subject}，但没有说明原因或目的，无法回答这个问题。",
 }
-SPEECH_REASON = "资料中没有找到{who}讲话的内容，无法回答这个问题。"
+SPEECH_REASON = "资料中没有找到{who}这次讲话的内容，无法回答这个问题。"
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """Deciding that the archive does not hold the answer.
 
 Two checks on the top passages found:
-- specifics: what the question pins down exactly (a year, "第五次会议", "十七大") must be mentioned by a
+- specifics: what the question pins down exactly (a year, "第五次会议", "十七大", "十九届五中全会") must be mentioned by a
   cited source; similar words about another year or session do not answer it;
 - coverage: weight each key term of the question by its rarity in the archive (IDF over passages) and ask
   what share of that weight the top passages contain.
@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from core.zh import CN_NUMERALS, congresses, holds, npc_sessions, squash, years_in
+from core.zh import CN_NUMERALS, congresses, holds, npc_sessions, plenums, squash, years_in
 from vectorstore.keyword import KeywordIndex
 from vectorstore.query import key_terms
 
@@ -63,8 +63,10 @@ def specifics(question: str) -> list[Specific]:
     sessions = npc_sessions(question)
     out += [Specific(s.label, [squash(f) for f in s.forms], s.years) for s in sessions
             if not set(s.years) <= set(years_in(question))]
+    plenary = plenums(question)  # "十九届五中全会": not any meeting of the 十九届
+    out += [Specific(p.label, [squash(f) for f in p.forms]) for p in plenary]
     for m in _ORDINAL.finditer(question):
-        if not any(m.group(0) in s.label for s in sessions):
+        if not any(m.group(0) in s.label for s in [*sessions, *plenary]):
             out.append(Specific(m.group(0), [squash(m.group(0))]))
     for c in congresses(question):
         out.append(Specific(c.short, [squash(c.short), squash(c.full)]))

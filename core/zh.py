@@ -220,6 +220,38 @@ def congresses(text: str) -> list[Congress]:
     return out
 
 
+_N = rf"[{CN_NUMERALS}0-9]{{1,3}}"  # a term or session number
+
+# ------------------------------------------------------------------------- Central Committee plenums
+_PLENUM = re.compile(rf"(?<![{CN_NUMERALS}0-9])(?:第?({_N})届(?:中央委员会)?)?(?:([{CN_NUMERALS}]{{1,2}})中全会"
+                     rf"|第([{CN_NUMERALS}]{{1,2}})次(?:中央)?全体会议)")
+
+
+@dataclass(frozen=True)
+class Plenum:
+    """A plenary session of a Central Committee: "十九届五中全会" = "第十九届中央委员会第五次全体会议"."""
+
+    label: str  # as written
+    forms: tuple[str, ...]  # the ways documents write it
+
+
+def plenums(text: str) -> list[Plenum]:
+    """Plenary sessions a text names by number ("十九届五中全会", "党的十九届中央委员会第五次全体会议",
+    "五中全会"): a plenum of another number, or another term's, is another meeting. Not a discipline
+    commission's ("中央纪委三次全会") or a congress's sessions."""
+    out = []
+    for m in _PLENUM.finditer(text):
+        term, n = m.group(1), m.group(2) or m.group(3)
+        if not cn_number(n) or "纪" in text[max(0, m.start() - 4) : m.start()]:
+            continue
+        if m.group(3) and not term:
+            continue  # "第五次全体会议" alone: of any body
+        forms = [f"{n}中全会", f"第{n}次全体会议"] if not term else [
+            f"{term}届{n}中全会", f"第{term}届中央委员会第{n}次全体会议", f"{term}届中央委员会第{n}次全体会议"]
+        out.append(Plenum(m.group(0), tuple(forms)))
+    return out
+
+
 # ------------------------------------------------------------------ provinces
 PROVINCES = (
     "北京", "天津", "河北", "山西", "内蒙古", "辽宁", "吉林", "黑龙江", "上海", "江苏", "浙江", "安徽", "福建",
@@ -235,7 +267,6 @@ PROVINCES = (
 _NPC_YEARS: dict[int, tuple[int, ...]] = {1: (1954, 1955, 1956, 1957, 1958), 2: (1959, 1960, 1962, 1963),
                                           3: (1964,), 4: (1975,), 5: (1978, 1979, 1980, 1981, 1982)}
 _NPC_FIRST_ANNUAL, _NPC_FIRST_ANNUAL_YEAR = 6, 1983
-_N = rf"[{CN_NUMERALS}0-9]{{1,3}}"
 _NPC = re.compile(
     rf"(?<![{CN_NUMERALS}0-9])第?({_N})届(全国人大|全国人民代表大会|人大)(?!常委)(?:第?({_N})次(?:会议|大会)?)?"
 )

@@ -300,7 +300,7 @@ def test_a_speech_named_by_a_reference_to_it_is_not_what_it_said() -> None:
         weights = subject_weights(key_terms(tokenize(question), {}, question), lambda t: 1.0)
         src = [Source(1, "news.txt", 0, len(text), 0, len(text), title, "", 2018)]
         got = extract(q, src, {"news.txt": text}, weights, question_bigrams(question), Thresholds(top_about=0.2))
-        assert not got.answered and got.reason == f"资料中没有找到{q.speakers[0]}讲话的内容，无法回答这个问题。"
+        assert not got.answered and got.reason == f"资料中没有找到{q.speakers[0]}这次讲话的内容，无法回答这个问题。"
 
 
 def test_a_figure_is_about_what_its_own_sentence_names() -> None:

@@ -34,6 +34,13 @@ def test_an_npc_session_is_met_by_the_year_it_met_in_not_by_its_words() -> None:
     assert satisfies(second, "", "第二届全国人民代表大会第三次会议关于政府工作报告的决议", None)
 
 
+def test_a_plenum_is_met_by_that_plenum_not_by_another_of_its_term() -> None:
+    fifth = _spec("十九届五中全会上关于规划建议的说明讲了什么？", "十九届五中全会")
+    assert not satisfies(fifth, "党的十九届三中全会文件及辅导读物首发式在京举行", "", 2018)
+    assert satisfies(fifth, "党的十九届中央委员会第五次全体会议审议通过了建议", "", 2020)
+    assert not [sp for sp in specifics("十九届五中全会的建议") if sp.label == "十九届"]
+
+
 def test_a_named_year_is_met_by_the_documents_year_or_its_text() -> None:
     year = _spec("2018年的赤字率是多少？", "2018")
     assert satisfies(year, "", "", 2018)

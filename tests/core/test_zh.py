@@ -12,6 +12,7 @@ from core.zh import (
     congresses,
     holds,
     npc_sessions,
+    plenums,
     sentence_spans,
     sentences,
     years_in,
@@ -103,6 +104,21 @@ def test_an_npc_session_is_known_in_the_forms_documents_write() -> None:
 )
 def test_a_standing_committee_a_province_or_a_session_that_never_met_is_no_npc_session(text: str) -> None:
     assert npc_sessions(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "form"),
+    [("十九届五中全会上的说明", "第十九届中央委员会第五次全体会议"), ("党的十九届中央委员会第五次全体会议", "十九届五中全会"),
+     ("三中全会以来", "第三次全体会议")],
+)
+def test_a_plenum_is_known_in_the_forms_documents_write(text: str, form: str) -> None:
+    (plenum,) = plenums(text)
+    assert form in plenum.forms
+
+
+@pytest.mark.parametrize("text", ["十九届中央纪委三次全会", "十二届全国人大第五次全体会议", "第五次全体会议"])
+def test_a_discipline_commission_an_npc_or_an_unnamed_bodys_session_is_no_plenum(text: str) -> None:
+    assert plenums(text) == []
 
 
 def test_sentence_ends_are_one_set() -> None:
