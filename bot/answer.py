@@ -28,7 +28,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from bot.question import Kind, Part, Question
+from bot.question import Kind, Part, Question, owned_by
 from bot.refusal import satisfies
 from bot.types import Role, Unit
 from core.zh import ACRONYMS, PROVINCES, SENTENCE_ENDS, SYNONYMS, normalize, sentence_spans, squash, years_in
@@ -106,6 +106,7 @@ REASONS: dict[Kind, str] = {
     "why": "资料中提到了{subject}，但没有说明原因或目的，无法回答这个问题。",
 }
 SPEECH_REASON = "资料中没有找到{who}这次讲话的内容，无法回答这个问题。"
+OWNER_REASON = "资料库中没有{owner}的工作报告，无法回答这个问题。"
 
 
 @dataclass
@@ -775,6 +776,9 @@ def extract(question: Question, sources: Sequence[Source], texts: dict[str, str]
     if not units:
         if question.speakers:  # "胡春华发言讲了什么": what was looked for is their words
             reasons.insert(0, SPEECH_REASON.format(who="、".join(question.speakers)))
+        if question.owner and not any(owned_by(_sq(question.owner), _sq(_head(s, texts.get(s.doc_id, ""))))
+                                      for s in sources):
+            reasons.insert(0, OWNER_REASON.format(owner=question.owner))
         return Extraction([], "", reasons[0] if reasons else "", unanswered)
     note = ""
     if unanswered and len(question.parts) > 1:
@@ -783,9 +787,14 @@ def extract(question: Question, sources: Sequence[Source], texts: dict[str, str]
     return Extraction(units, note, "", unanswered)
 
 
+def _head(src: Source, text: str) -> str:
+    """A source's title block: its title, its meeting and the document's first characters."""
+    return f"{src.title} {src.meeting} {text[:HEADER_CHARS]}"
+
+
 def _about_place(question: Question, src: Source, text: str) -> bool:
     """Is the document about the places the question names (its title block names them)?"""
-    head = _sq(f"{src.title} {src.meeting} {text[:HEADER_CHARS]}")
+    head = _sq(_head(src, text))
     return all(_sq(p) in head for p in question.places)
 
 
@@ -803,7 +812,8 @@ def fits(question: Question, src: Source, text: str, units: Sequence[Unit]) -> b
     document's year or be written in the answer (or the heading it sits under); a kind of document named
     with its year ("2018年政府工作报告") must be the source's kind, and a national one not a province's; a
     meeting or forum it names must be named by the source's title block, the cited passage or the answer; a
-    person it names must be the document's speaker or be in its title block or in the answer."""
+    place whose own report it names must be named by the title block; a person it names must be the
+    document's speaker or be in its title block or in the answer."""
     shown = "".join(u.text for u in units)
     if question.doc_years and src.year not in question.doc_years:
         return False
@@ -813,7 +823,9 @@ def fits(question: Question, src: Source, text: str, units: Sequence[Unit]) -> b
     where = _sq(f"{src.title}{src.meeting}")  # "2026年政府工作报告" of 云南省第十四届人民代表大会…
     if question.national and not re.search("国务院|全国", where) and any(p in where for p in PROVINCES):
         return False  # "国务院政府工作报告", "全国…": not a province's report
-    head = f"{src.title} {src.meeting} {text[:HEADER_CHARS]}"  # the title block names the meeting
+    head = _head(src, text)  # the title block names the meeting
+    if question.owner and not owned_by(_sq(question.owner), _sq(head)):
+        return False  # "浦东新区2026年区政府工作报告": not Shanghai's report, though it names 浦东新区
     if question.events:  # "中央经济工作会议": the source, the cited passage or the answer names that event
         hay = _sq(f"{head}{text[src.start : src.end]}{shown}")
         if not all(_sq(e) in hay or _abbreviates(_sq(e), hay) or _own_body(_sq(e), hay, _sq(head))

@@ -78,6 +78,7 @@ class Question:
     national: bool = False  # it names the State Council's or a nationwide document (see `national`)
     events: list[str] = field(default_factory=list)  # meetings and forums it names ("中央经济工作会议")
     speakers: list[str] = field(default_factory=list)  # people named as giving a speech ("王沪宁作的总结讲话")
+    owner: str = ""  # the place whose own report it names ("浦东新区2026年区政府工作报告" -> 浦东新区)
 
     @property
     def kinds(self) -> list[Kind]:
@@ -196,6 +197,29 @@ def document_kinds(question: str) -> list[str]:
     return sorted({m.group(2) for m in _DOC_YEAR.finditer(normalize(question))})
 
 
+_OWNER = re.compile(
+    r"(?:^|(?<=[^\u4e00-\u9fff])|(?<=[的在和与及对从据看]))(?:请问|那份|那个|这份)?"
+    r"([\u4e00-\u9fff]{2,10}?(?:省|市|自治区|自治州|新区|合作区|开发区|区|县|州|盟|旗))(?:管委会|执委会|人民政府|政府)?"
+    r"(?:19|20)[0-9]{2}年(?:的|度)?[省市区县]?(?:人民政府|政府)?(?:政府工作报告|工作报告)"
+)
+_ADMIN_SUFFIX = re.compile(r"(?:省|市|自治区|自治州|区|县|州|盟|旗)$")
+
+
+def document_owner(question: str) -> str:
+    """The place whose own report the question names, written before the report's year ("浦东新区2026年区政府
+    工作报告", "雄安新区管委会2026年工作报告" -> 浦东新区, 雄安新区): a report of the province or city around it
+    does not answer it. "" when none."""
+    m = _OWNER.search(normalize(question))
+    return m.group(1) if m else ""
+
+
+def owned_by(owner: str, head: str) -> bool:
+    """Is a document (its squashed title block `head`) the report of `owner`: named with or without its
+    suffix ("河北省" / "河北")?"""
+    short = _ADMIN_SUFFIX.sub("", owner)
+    return owner in head or len(short) >= 2 and short in head
+
+
 _EVENT_RUN = re.compile(r"[\u4e00-\u9fff0-9]+")
 _EVENT_END = re.compile(r"(?:座谈会|峰会|博览会|年会|论坛|大会|全会|会议)")
 _EVENT_CUT = re.compile(r".*(?:[的在是把从向于给让被并了到]|召开|举行|出席|参加|主持)")
@@ -248,4 +272,4 @@ def analyse_question(question: str, years: list[int] | None = None) -> Question:
     persons = persons_in(question)
     return Question(question, parts, item, places_in(question), persons, list(years or []),
                     document_years(question), named, document_kinds(question), national(question), events_in(question),
-                    speakers_in(question, persons))
+                    speakers_in(question, persons), document_owner(question))

@@ -385,6 +385,9 @@ DOCS |= {"briefing.txt": BRIEFING, "speech.txt": SPEECH, "province.txt": PROVINC
 TITLES |= {"briefing.txt": "某县防汛工作会议情况通报", "speech.txt": "在2026年全县经济工作会议上的讲话",
            "province.txt": "2026年浙江省政府工作报告"}
 YEARS |= {"briefing.txt": 2025, "speech.txt": 2026, "province.txt": 2026}
+DOCS["cities.txt"] = ("2026年某省政府工作报告\n" + "过去一年工作扎实推进。" * 40  # past the title block
+                      + "\n全省地区生产总值增长５％左右，杭州市地区生产总值增长６％左右。\n")
+TITLES["cities.txt"], YEARS["cities.txt"] = "2026年浙江省政府工作报告", 2026
 
 
 def test_a_meeting_the_sources_do_not_name_is_refused() -> None:
@@ -401,6 +404,14 @@ def test_a_report_named_with_its_year_is_answered_from_that_kind_of_document_onl
 def test_a_national_report_is_not_answered_from_a_provinces() -> None:
     assert ask("2026年政府工作报告把地区生产总值增长目标定为多少？", ("province.txt",)).answered
     assert not ask("2026年国务院政府工作报告把地区生产总值增长目标定为多少？", ("province.txt",)).answered
+
+
+def test_a_places_own_report_is_not_answered_from_the_report_around_it() -> None:
+    assert ask("浙江省2026年政府工作报告把地区生产总值增长目标定为多少？", ("cities.txt",)).answered
+    assert ask("浙江2026年政府工作报告把地区生产总值增长目标定为多少？", ("cities.txt",)).answered
+    assert ask("2026年浙江省政府工作报告里，杭州市地区生产总值增长目标是多少？", ("cities.txt",)).answered
+    got = ask("杭州市2026年政府工作报告把地区生产总值增长目标定为多少？", ("cities.txt",))
+    assert not got.answered and got.reason == "资料库中没有杭州市的工作报告，无法回答这个问题。"
 
 
 def test_which_official_gets_the_sentence_with_that_title() -> None:

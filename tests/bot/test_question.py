@@ -127,3 +127,12 @@ def test_asking_for_each_of_several_is_a_list() -> None:
 def test_asking_what_a_numbered_set_holds_is_a_list() -> None:
     assert kind_of("报告对基本建设提出的“三保三压”，具体保什么、压什么？") == "list"
     assert kind_of("“两个确立”是什么时候提出的？") == "date"  # the set named, a date asked
+
+
+def test_the_place_whose_own_report_is_named() -> None:
+    from bot.question import document_owner
+
+    assert document_owner("浦东新区2026年区政府工作报告提出了哪些任务？") == "浦东新区"
+    assert document_owner("雄安新区管委会2026年工作报告列了哪些项目？") == "雄安新区"
+    assert document_owner("请问河北省2026年政府工作报告的增长目标？") == "河北省"
+    assert document_owner("2018年政府工作报告说了什么？") == document_owner("国务院2018年政府工作报告") == ""
