@@ -69,9 +69,10 @@ _WHO_WEAK = re.compile(
     r"|[\u4e00-\u9fff]{1,12}(?:局|委|办|厅|部|处|科|中心|政府|小组|公司|大队|支队|委员会|办公室)"
 )
 _WHERE = re.compile(
-    r"在[^，。；]{1,16}?(?:召开|举行|开幕|举办|考察|调研|视察|进行|建设|设立|建成|落户|落地|投运|运行|开工)|地点|位于|坐落|地处|[\u4e00-\u9fff]{2,}"
-    r"(?:省|市|县|区|村|镇|港|湾|河|山|路|街|广场|会议室|大厦|中心)"
-)
+    r"在[^，。；]{1,16}?(?:召开|举行|开幕|闭幕|举办|考察|调研|视察|进行|建设|设立|建成|落户|落地|投运|运行|开工"
+    r"|会见|会谈|出席|接见|访问)|地点|位于|坐落|地处"
+    r"|(?<!之)[\u4e00-\u9fff]{2,}(?:省|市|县|区|村|镇|港|湾|河|山|路|街|广场|会议室|大厦|中心)(?!口|线|径|子|上)"
+)  # not "古丝绸之路", "十字路口", "路线", "山上"
 _WHY = re.compile(r"为了|旨在|目的|因为|由于|是为|以便|从而|为的是|之所以|原因|为此|以确保|有利于|意义"
                   r"|[，,]以(?!及|上|下|来|后|前|内|外|往|为)[\u4e00-\u9fff]|关系到|事关|关乎|直接关系|反映出|说明了")
 _DECISION = re.compile(r"决定|议定|要求|提出|部署|安排|明确|同意|确定|必须|务必|力争|重点|着力|坚持|推进|加快|实施")
@@ -304,6 +305,7 @@ _ASKS_RATIO = re.compile(r"比重|比例|占比|百分之|百分点")  # a share
 _ASKS_RATE = re.compile(r"增长|增速|增幅|下降|降低|提高.{0,4}(?:多少|几)")
 _ASKS_CUT = re.compile(r"(?:压减|压缩|削减|减少|缩减|节约|降低|增加).{0,4}(?:多少|几)")  # a rate or an amount
 _UNIT_ALIASES = {"人": _PEOPLE, "名": _PEOPLE, "位": _PEOPLE, "公": ("公里", "千米", "公顷"), "千": ("千米", "公里")}
+_ROLE_VERB = {"主持人": "主持", "召集人": "召集"}  # "主持人是谁": "李克强主持开班式" says it
 _ROLE = re.compile(r"联系人|主持人|负责人|记录人|讲话人|报告人|召集人|签发人|分管")
 
 
@@ -389,7 +391,7 @@ def _evidence(kind: Kind, text: str, unit: str = "", implied: tuple[str, ...] = 
             return 1.0 if any(u in h for h in hits for u in units) else 0.3 if hits else 0.0
         return 1.0 if hits else 0.0
     if kind == "who" and unit:  # unit: the role asked ("联系人", "牵头负责" …)
-        if (_LEADS.search(text) if unit == "牵头负责" else unit in text):
+        if (_LEADS.search(text) if unit == "牵头负责" else unit in text or _ROLE_VERB.get(unit, unit) in text):
             return 1.0
         return 0.4 if hits or _WHO_WEAK.search(text) else 0.0
     if not hits and kind == "who" and _WHO_WEAK.search(text):

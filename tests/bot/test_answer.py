@@ -303,6 +303,31 @@ def test_a_speech_named_by_a_reference_to_it_is_not_what_it_said() -> None:
         assert not got.answered and got.reason == f"资料中没有找到{q.speakers[0]}这次讲话的内容，无法回答这个问题。"
 
 
+def _extract_one(question: str, title: str, text: str):  # noqa: ANN202
+    from bot.answer import Thresholds
+
+    weights = subject_weights(key_terms(tokenize(question), {}, question), lambda t: 1.0)
+    src = [Source(1, "news.txt", 0, len(text), 0, len(text), title, "", 2019)]
+    return extract(analyse_question(question), src, {"news.txt": text}, weights, question_bigrams(question),
+                   Thresholds(top_about=0.2))
+
+
+def test_where_is_a_place_something_happened_at_not_a_word_ending_like_a_place() -> None:
+    title = "习近平会见意大利众议长菲科"
+    text = (f"{title}\n回顾历史，古丝绸之路很早就将我们两国联系在一起。在十字路口，双方要携手。"
+            "国家主席习近平在罗马会见意大利众议长菲科。\n")
+    got = _extract_one("习近平会见意大利众议长菲科是在哪里？", title, text)
+    assert "在罗马会见" in got.text and "丝绸之路" not in got.text and "十字路口" not in got.text
+
+
+def test_who_chaired_is_answered_by_the_sentence_saying_who_chaired() -> None:
+    title = "专题研讨班开班"
+    text = (f"{title}\n专题研讨班开班式在中央党校举行，习近平在研讨班开班式上发表重要讲话，中央委员出席开班式。\n"
+            "李克强主持开班式。\n")
+    got = _extract_one("研讨班的开班式，主持人是谁？", title, text)
+    assert "李克强主持开班式" in got.text and "发表重要讲话" not in got.text  # "主持" says it; a speech does not
+
+
 def test_a_figure_is_about_what_its_own_sentence_names() -> None:
     from bot.answer import sentence_candidates
 
