@@ -28,7 +28,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from bot.question import Kind, Part, Question, owned_by
+from bot.question import Kind, Part, Question, owned_by, titled_by
 from bot.refusal import satisfies
 from bot.types import Role, Unit
 from core.zh import ACRONYMS, PROVINCES, SENTENCE_ENDS, SYNONYMS, normalize, sentence_spans, squash, years_in
@@ -831,7 +831,7 @@ def fits(question: Question, src: Source, text: str, units: Sequence[Unit]) -> b
     if question.events:  # "中央经济工作会议": the source, the cited passage or the answer names that event
         hay = _sq(f"{head}{text[src.start : src.end]}{shown}")
         if not all(_sq(e) in hay or _abbreviates(_sq(e), hay) or _own_body(_sq(e), hay, _sq(head))
-                   for e in question.events):
+                   or titled_by(_sq(e), _sq(f"{src.title}{src.meeting}")) for e in question.events):
             return False
     if question.named and not all(satisfies(sp, shown, head, src.year) for sp in question.named):
         return False  # "十六大报告…": an answer from the 十七大 report does not do

@@ -244,6 +244,17 @@ def events_in(question: str) -> list[str]:
     return found
 
 
+def titled_by(event: str, title: str) -> bool:
+    """Does a (squashed) title name the event by its name and its kind, apart: "黄河座谈会" is "在黄河流域生态
+    保护和高质量发展座谈会上的讲话"."""
+    m = _EVENT_END.search(event)
+    if not m or m.end() != len(event) or m.start() < 2:
+        return False
+    name = event[: m.start()]
+    at = title.find(name)
+    return at != -1 and m.group(0) in title[at + len(name) :]
+
+
 def national(question: str) -> bool:
     """Does the question name the State Council's or a nationwide document ("国务院政府工作报告", "全国经济
     增长预期目标" with a report's year) and no province? Then a province's report does not answer it."""

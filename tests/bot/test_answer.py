@@ -320,6 +320,13 @@ def test_where_is_a_place_something_happened_at_not_a_word_ending_like_a_place()
     assert "在罗马会见" in got.text and "丝绸之路" not in got.text and "十字路口" not in got.text
 
 
+def test_a_meeting_named_short_is_the_one_its_source_is_titled_by() -> None:
+    title = "在黄河流域生态保护和高质量发展座谈会上的讲话"
+    text = f"{title}\n大禹之所以能成功治理水患，原因在于尊重规律。\n"
+    got = _extract_one("黄河座谈会讲话里提到大禹能成功治水，原因是什么？", title, text)
+    assert "原因在于尊重规律" in got.text
+
+
 def test_who_chaired_is_answered_by_the_sentence_saying_who_chaired() -> None:
     title = "专题研讨班开班"
     text = (f"{title}\n专题研讨班开班式在中央党校举行，习近平在研讨班开班式上发表重要讲话，中央委员出席开班式。\n"

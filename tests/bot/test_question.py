@@ -136,3 +136,12 @@ def test_the_place_whose_own_report_is_named() -> None:
     assert document_owner("雄安新区管委会2026年工作报告列了哪些项目？") == "雄安新区"
     assert document_owner("请问河北省2026年政府工作报告的增长目标？") == "河北省"
     assert document_owner("2018年政府工作报告说了什么？") == document_owner("国务院2018年政府工作报告") == ""
+
+
+def test_an_event_is_titled_by_its_name_and_kind_apart() -> None:
+    from bot.question import titled_by
+
+    assert titled_by("黄河座谈会", "在黄河流域生态保护和高质量发展座谈会上的讲话")
+    assert not titled_by("黄河座谈会", "在长江经济带发展座谈会上的讲话")
+    assert not titled_by("中央经济工作会议", "中央财经委员会第二次会议")
+    assert not titled_by("座谈会", "黄河座谈会")  # a kind alone names no event
