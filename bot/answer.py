@@ -290,13 +290,16 @@ _MEASURES = "条人名位元吨公千米亩户家所座辆台套件批次天倍�
 _TITLES = frozenset(["总理", "副总理", "主席", "书记", "省长", "市长", "区长", "县长", "局长", "厅长", "处长", "科长", "主任", "部长", "委员", "同志", "副县长", "副市长", "副区长", "副省长", "副局长"])
 _PEOPLE = ("人", "名", "位", "民", "员")
 _MONEY = ("元",)
+_AREA = ("平方米", "公顷", "亩", "平方公里")
+_LENGTH = ("公里", "千米", "米")
+_MEASURED = (_MONEY, _AREA, _LENGTH)  # an amount only a figure in its units gives ("占地多大": not "5300多栋")
 _DATE_FIGURE = re.compile(r"^[0-9０-９]{1,2}\s*[月日号时]")  # "5月12日" is a date, not a count
 _IMPLIED_UNITS: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
     (re.compile(r"投资|资金|经费|预算|收入|支出|赤字|国债|债券|产值|总值|生产总值|GDP|消费额|贷款|补贴|补助|金额|拨款|多少钱"),
      _MONEY),
     (re.compile(r"人数|人口|就业|职工|学生|干部|人次"), _PEOPLE),
-    (re.compile(r"面积"), ("平方米", "公顷", "亩", "平方公里")),
-    (re.compile(r"里程|长度"), ("公里", "千米", "米")),
+    (re.compile(r"面积|占地"), _AREA),
+    (re.compile(r"里程|长度|全长"), _LENGTH),
 ]
 _RATE = ("%", "％", "倍", "成", "百分点", "分之")  # 百分之十, 三分之一: rates written in words
 _ASKS_DURATION = re.compile(r"多长时间|多久|多少(?:年|个月|天|日|周|小时)|几(?:年|个月|天|周|小时)")
@@ -366,8 +369,9 @@ def implied_units(question: str) -> tuple[str, ...]:
 
 
 def _counts(text: str) -> list[str]:
-    """The figures a (normalised) text counts with: not years, dates or ordinals ("第三")."""
-    return [m.group(0) for m in _FIGURE.finditer(text)
+    """The figures a (normalised) text counts with, each with the character after it (a unit of four:
+    "1770平方公里"): not years, dates or ordinals ("第三")."""
+    return [m.group(0) + text[m.end() : m.end() + 1] for m in _FIGURE.finditer(text)
             if not _YEAR_ONLY.match(m.group(0)) and not _BARE_YEAR.match(m.group(0))
             and not _DATE_FIGURE.match(m.group(0)) and text[max(0, m.start() - 1) : m.start()] != "第"]
 
@@ -884,7 +888,7 @@ def _answer_part(question: Question, part: Part, index: int, sources: Sequence[S
         unit, implied = _asked(part)
         ev = [c.evidence for c in sents]
         floor = 1.0 if any(e >= 1.0 and c.subject >= lim.about for e, c in zip(ev, sents, strict=True)) else 1e-9
-        if part.kind == "number" and (unit or implied == _MONEY or _ASKS_RATIO.search(part.text)) and lim.strict_unit:
+        if part.kind == "number" and (unit or implied in _MEASURED or _ASKS_RATIO.search(part.text)) and lim.strict_unit:
             floor = 1.0  # "多少条", "总投资多少", "占多大比例": only a figure in that unit answers ("十二亿" may count people)
         if lim.strong:
             floor = 1.0

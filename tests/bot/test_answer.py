@@ -320,6 +320,15 @@ def test_where_is_a_place_something_happened_at_not_a_word_ending_like_a_place()
     assert "在罗马会见" in got.text and "丝绸之路" not in got.text and "十字路口" not in got.text
 
 
+def test_an_area_or_a_length_asked_is_only_answered_by_a_figure_in_its_units() -> None:
+    title = "某省政府工作报告"
+    built = f"{title}\n新区建设日新月异，5300多栋楼宇拔地而起。\n"
+    assert not _extract_one("新区规划总共占地多大？", title, built).answered
+    assert "1770平方公里" in _extract_one("新区规划总共占地多大？", title, built + "新区规划面积1770平方公里。\n").text
+    bridge = f"{title}\n大桥建成通车，每天通行车辆3万辆。\n"
+    assert not _extract_one("这座大桥全长多少？", title, bridge).answered
+
+
 def test_a_meeting_named_short_is_the_one_its_source_is_titled_by() -> None:
     title = "在黄河流域生态保护和高质量发展座谈会上的讲话"
     text = f"{title}\n大禹之所以能成功治理水患，原因在于尊重规律。\n"
