@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from bot import chain
+from bot.anchor import anchor
 from bot.answer import Extraction, Observer, Source, Thresholds, extract, prepare, subject_weights
 from bot.question import analyse_question, events_in, places_in
 from bot.refusal import coverage, satisfies, specifics
@@ -232,60 +233,9 @@ class QA:
         return Answer(question=q, answer=text, refused=False, citations=citations, ms=ms, units=units)
 
     def anchored(self, citations: list[Citation], units: list[Unit]) -> tuple[list[Citation], list[Unit]]:
-        """Citations that hold what the answer took from them. An answer may take units from outside its
-        citation's passage (the whole first-ranked document is read; a list runs on past the passage):
-        - a unit another citation's passage holds is cited to it;
-        - a citation none of whose units lies in its passage cites the passage around them instead (they are
-          its highlight);
-        - one with units inside and outside grows to hold them all, up to `max_citation_chars` plus context;
-        - units farther away get a citation of their own, numbered after the others."""
+        """`bot.anchor.anchor` over this archive: a citation grows up to `max_citation_chars` plus context."""
         limit = self.settings.max_citation_chars + 2 * self.settings.context_chars
-        texts = self.retriever.texts()
-        out = list(citations)
-        units = list(units)
-
-        def inside(c: Citation, u: Unit) -> bool:
-            return c.start <= u.start and u.end <= c.end
-
-        for i, u in enumerate(units):
-            if not inside(citations[u.n - 1], u):
-                holder = next((c for c in citations if c.doc_id == u.doc_id and inside(c, u)), None)
-                if holder is not None:
-                    units[i] = dataclasses.replace(u, n=holder.n)
-        for c in citations:
-            mine = sorted((i for i, u in enumerate(units) if u.n == c.n), key=lambda i: units[i].start)
-            if all(inside(c, units[i]) for i in mine):
-                continue
-            groups: list[list[int]] = []
-            for i in mine:  # runs of units that fit in one citation
-                if groups and units[i].end - units[groups[-1][0]].start <= limit:
-                    groups[-1].append(i)
-                else:
-                    groups.append([i])
-            home = next((g for g in groups if any(inside(c, units[i]) for i in g)), None)
-            away: list[list[int]] = []
-            for g in groups:
-                lo, hi = min(units[i].start for i in g), max(units[i].end for i in g)
-                if g is home and max(hi, c.end) - min(lo, c.start) <= limit:
-                    a, b = min(lo, c.start), max(hi, c.end)
-                    out[c.n - 1] = dataclasses.replace(c, start=a, end=b, text=texts.get(c.doc_id, "")[a:b])
-                elif g is home:
-                    away.append([i for i in g if not inside(c, units[i])])
-                else:
-                    away.append(g)
-            for k, g in enumerate(away):
-                lo, hi = min(units[i].start for i in g), max(units[i].end for i in g)
-                hit = self.retriever.passage_at(c.doc_id, lo, hi)
-                n = c.n if home is None and k == 0 else len(out) + 1
-                moved = dataclasses.replace(c, n=n, text=hit.text, start=hit.start, end=hit.end, section=hit.section,
-                                            page=hit.page, hit_start=hit.hit_start, hit_end=hit.hit_end, copies=[])
-                if n == c.n:
-                    out[n - 1] = moved
-                else:
-                    out.append(moved)
-                for i in g:
-                    units[i] = dataclasses.replace(units[i], n=n)
-        return out, units
+        return anchor(citations, units, self.retriever.texts(), self.retriever.passage_at, limit)
 
     @staticmethod
     def _this_year_as_asked(retrieval: Retrieval) -> bool:

@@ -1,5 +1,6 @@
-"""`QA.anchored`: every unit of an answer lies in the passage its [n] cites (the two seed speeches, real index;
-the citations are built by hand around chosen offsets so that each branch is reached)."""
+"""`bot.anchor` through `QA.anchored`: every unit of an answer lies in the passage its [n] cites (the two
+seed speeches, real index; the citations are built by hand around chosen offsets so that each branch is
+reached)."""
 
 from __future__ import annotations
 
