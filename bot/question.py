@@ -221,7 +221,7 @@ def owned_by(owner: str, head: str) -> bool:
 
 
 _EVENT_RUN = re.compile(r"[\u4e00-\u9fff0-9]+")
-_EVENT_END = re.compile(r"(?:座谈会|峰会|博览会|年会|论坛|大会|全会|会议)")
+_EVENT_END = re.compile(r"(?:座谈会|峰会|博览会|年会|论坛|大会|全会|会议|[博运园贸交奥]会)")  # 进博会, 亚冬会, 世园会
 _EVENT_CUT = re.compile(r".*(?:[的在是把从向于给让被并了到]|召开|举行|出席|参加|主持)")
 _NOT_EVENT = re.compile(r"^(?:本|这|那|该|此|各|每|历次|上次|下次|有关|相关)|[届次哪几何]|什么|^[0-9]*$")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.question import analyse_question, kind_of, persons_in, places_in, split_parts
+from bot.question import analyse_question, events_in, kind_of, persons_in, places_in, split_parts
 
 
 @pytest.mark.parametrize(
@@ -73,7 +73,6 @@ def test_a_year_naming_a_report_is_the_reports_year() -> None:
 
 
 def test_events_named_are_the_meeting_not_the_words_around_it() -> None:
-    from bot.question import events_in
 
     assert events_in("2018年底召开的中央经济工作会议是哪几天开的？") == ["中央经济工作会议"]
     assert events_in("2019年博鳌亚洲论坛年会开幕式上的主旨演讲是谁作的？") == ["博鳌亚洲论坛年会"]
@@ -145,3 +144,8 @@ def test_an_event_is_titled_by_its_name_and_kind_apart() -> None:
     assert not titled_by("黄河座谈会", "在长江经济带发展座谈会上的讲话")
     assert not titled_by("中央经济工作会议", "中央财经委员会第二次会议")
     assert not titled_by("座谈会", "黄河座谈会")  # a kind alone names no event
+
+
+def test_an_expo_or_games_named_short_is_an_event() -> None:
+    assert events_in("总书记在北京世园会开幕式上的讲话题目叫什么？") == ["北京世园会"]
+    assert events_in("进博会上宣布了什么？") == []  # too short to tell one from another
