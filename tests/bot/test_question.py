@@ -73,7 +73,6 @@ def test_a_year_naming_a_report_is_the_reports_year() -> None:
 
 
 def test_events_named_are_the_meeting_not_the_words_around_it() -> None:
-
     assert events_in("2018年底召开的中央经济工作会议是哪几天开的？") == ["中央经济工作会议"]
     assert events_in("2019年博鳌亚洲论坛年会开幕式上的主旨演讲是谁作的？") == ["博鳌亚洲论坛年会"]
     assert events_in("纪念地方人大设立常委会40周年座谈会上，是谁传达了指示并主持会议？") == [
