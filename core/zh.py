@@ -47,9 +47,10 @@ def normalize(text: str) -> str:
 
 # Latin acronyms government texts use beside the Chinese words they stand for (`normalize`d: lower case)
 ACRONYMS = {"gdp": ("生产总值",), "cpi": ("居民消费价格",), "ppi": ("工业生产者出厂价格",), "r&d": ("研发", "研究与试验发展")}
-# Everyday words for the statistical terms reports write instead (`normalize`d): "物价" is reported as
-# 居民消费价格, "经济总量" as 生产总值
-SYNONYMS = {"经济总量": ("生产总值", "gdp"), "物价": ("居民消费价格", "价格总水平", "cpi"), "增速": ("增长",)}
+# Everyday words for the terms reports write instead (`normalize`d): "物价" is reported as 居民消费价格,
+# "经济总量" as 生产总值, "顺序" as 次序 ("按照农轻重的次序")
+SYNONYMS = {"经济总量": ("生产总值", "gdp"), "物价": ("居民消费价格", "价格总水平", "cpi"), "增速": ("增长",),
+            "顺序": ("次序",), "次序": ("顺序",)}
 
 
 def squash(text: str) -> str:

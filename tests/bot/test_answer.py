@@ -547,6 +547,7 @@ def test_the_asked_thing_in_its_common_written_forms() -> None:
     assert share([("gdp", 1.0)], "地区生产总值增长5%左右") == 1.0  # an acronym and the words it stands for
     assert share([("物价", 1.0)], "居民消费价格涨幅2%左右") == 1.0  # an everyday word and the statistical term
     assert share([("增速", 1.0), ("经济总量", 1.0)], "国内生产总值增长5%左右") == 1.0
+    assert share([("顺序", 1.0)], "按照农轻重的次序安排国民经济计划") == 1.0
 
 
 def test_the_unit_a_how_many_asks_in_is_not_its_subject() -> None:
