@@ -259,7 +259,10 @@ def national(question: str) -> bool:
     """Does the question name the State Council's or a nationwide document ("国务院政府工作报告", "全国经济
     增长预期目标" with a report's year) and no province? Then a province's report does not answer it."""
     q = normalize(question)
-    return not places_in(q) and ("国务院" in q or ("全国" in q and bool(_DOC_YEAR.search(q))))
+    return not places_in(q) and (bool(_STATE_COUNCIL_DOC.search(q)) or ("全国" in q and bool(_DOC_YEAR.search(q))))
+
+
+_STATE_COUNCIL_DOC = re.compile(r"国务院[^，,。？?]{0,8}?报告")  # its report; not "要国务院立刻派调查组"
 
 
 _TAIL = re.compile(r"是什么|是啥|什么|怎么样|如何|是|呢|吗|呀|的|了|请问|那|还|又|都|分别|具体|有哪些|哪些|[^\u4e00-\u9fff]")

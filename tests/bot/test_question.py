@@ -92,6 +92,7 @@ def test_a_document_kind_named_with_its_year_and_a_national_one() -> None:
     assert national("2026年国务院政府工作报告把全国经济增长目标定为多少？")
     assert not national("2026年浙江省政府工作报告把经济增长目标定为多少？")
     assert not national("全国政协委员提了什么建议？")
+    assert not national("疫苗案件中，是哪位领导批示要国务院立刻派调查组彻查？")  # the State Council acts; no report named
 
 
 def test_people_named_before_what_they_did() -> None:
