@@ -122,9 +122,11 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 
 
 def _streamed_text(page: Page) -> str:
-    """The text of the answer being written ("" while none is)."""
-    pending = page.locator(STREAMING)
-    return squash(pending.last.inner_text()) if pending.count() else ""
+    """The text of the answer being written ("" while none is), read in one step: the message may stop being
+    the one being written between a count and a read (the final answer replaces it), and a read of a
+    locator that no longer matches waits for it."""
+    text = page.locator(STREAMING).evaluate_all("els => els.length ? els[els.length - 1].innerText : ''")
+    return squash(str(text))
 
 
 def test_tokens_stream_then_the_checked_answer_cites_and_opens_its_documents(served: Served, page: Page) -> None:
