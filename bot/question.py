@@ -217,7 +217,7 @@ def owned_by(owner: str, head: str) -> bool:
     """Is a document (its squashed title block `head`) the report of `owner`: named with or without its
     suffix ("河北省" / "河北")?"""
     short = _ADMIN_SUFFIX.sub("", owner)
-    return owner in head or len(short) >= 2 and short in head
+    return owner in head or (len(short) >= 2 and short in head)
 
 
 _EVENT_RUN = re.compile(r"[\u4e00-\u9fff0-9]+")
@@ -255,14 +255,15 @@ def titled_by(event: str, title: str) -> bool:
     return at != -1 and m.group(0) in title[at + len(name) :]
 
 
+_STATE_COUNCIL_DOC = re.compile(r"国务院[^，,。？?]{0,8}?报告")  # its report; not "要国务院立刻派调查组"
+
+
 def national(question: str) -> bool:
     """Does the question name the State Council's or a nationwide document ("国务院政府工作报告", "全国经济
     增长预期目标" with a report's year) and no province? Then a province's report does not answer it."""
     q = normalize(question)
     return not places_in(q) and (bool(_STATE_COUNCIL_DOC.search(q)) or ("全国" in q and bool(_DOC_YEAR.search(q))))
 
-
-_STATE_COUNCIL_DOC = re.compile(r"国务院[^，,。？?]{0,8}?报告")  # its report; not "要国务院立刻派调查组"
 
 
 _TAIL = re.compile(r"是什么|是啥|什么|怎么样|如何|是|呢|吗|呀|的|了|请问|那|还|又|都|分别|具体|有哪些|哪些|[^\u4e00-\u9fff]")
