@@ -63,3 +63,20 @@ def ask(page: Any, question: str) -> None:
     """Type a question into the chat and send it (the answer is not waited for)."""
     page.get_by_role("textbox", name="问题").fill(question, timeout=UI_TIMEOUT_MS)
     page.get_by_role("button", name="发送").click(timeout=UI_TIMEOUT_MS)
+
+
+def click_until(link: Any, target: Any, text: str, tries: int = 3) -> None:
+    """Click `link` until `target` contains `text` (a viewer's note or title after a citation or document
+    link). Under load a click can land while the page re-renders and be lost; the click is then repeated,
+    up to `tries` times within `UI_TIMEOUT_MS` of waiting in all. Opening the same document again is
+    harmless, so a repeat changes nothing else."""
+    from playwright.sync_api import expect
+
+    for attempt in range(tries):
+        link.click(timeout=UI_TIMEOUT_MS)
+        try:
+            expect(target).to_contain_text(text, timeout=UI_TIMEOUT_MS // tries)
+            return
+        except AssertionError:
+            if attempt == tries - 1:
+                raise

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.support.app_server import Served, serve_demo
-from tests.support.browser import ANSWER_TIMEOUT_MS, UI_TIMEOUT_MS, ask, squash
+from tests.support.browser import ANSWER_TIMEOUT_MS, UI_TIMEOUT_MS, ask, click_until, squash
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -74,10 +74,9 @@ def test_decisions_show_as_a_list_and_each_item_opens_exactly_itself(served: Ser
 
     second = items.nth(1)
     wanted = _item_text(second)
-    second.locator("a.sq-cite").click(timeout=UI_TIMEOUT_MS)
     viewer = page.locator("#sq-viewer")
     ref = squash(second.locator("a.sq-cite").inner_text(timeout=UI_TIMEOUT_MS))
-    expect(viewer.locator(".sq-doc-note")).to_contain_text(ref, timeout=UI_TIMEOUT_MS)
+    click_until(second.locator("a.sq-cite"), viewer.locator(".sq-doc-note"), ref)
     mark = viewer.locator("mark#sq-hit")
     expect(mark).to_be_visible(timeout=UI_TIMEOUT_MS)
     expect(mark).to_be_in_viewport(timeout=UI_TIMEOUT_MS)

@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.support.app_server import DEMO_FACT, DEMO_QUESTION, OUT_OF_SCOPE, REFUSAL, Served, serve_demo
-from tests.support.browser import ANSWER_TIMEOUT_MS, UI_TIMEOUT_MS, ask, squash
+from tests.support.browser import ANSWER_TIMEOUT_MS, UI_TIMEOUT_MS, ask, click_until, squash
 from tests.support.env import REPO
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -66,11 +66,10 @@ def test_cited_answer_opens_the_whole_document_at_the_highlighted_passage(served
     for c in [*expected.citations[1:], expected.citations[0]]:
         link = links.nth(c.n - 1)
         expect(link).to_contain_text(f"[{c.n}] {c.title}", timeout=UI_TIMEOUT_MS)
-        link.click()
+        viewer = page.locator("#sq-viewer")
+        click_until(link, viewer.locator(".sq-doc-note"), f"[{c.n}]")
         doc = served.qa.get_document(c.doc_id)
         assert doc is not None
-        viewer = page.locator("#sq-viewer")
-        expect(viewer.locator(".sq-doc-note")).to_contain_text(f"[{c.n}]", timeout=UI_TIMEOUT_MS)
         mark = viewer.locator("mark#sq-hit")
         expect(mark).to_be_visible(timeout=UI_TIMEOUT_MS)
         expect(mark).to_be_in_viewport(timeout=UI_TIMEOUT_MS)
@@ -110,16 +109,16 @@ def test_markup_in_documents_and_questions_stays_inert_text(served: Served, page
 
     # a plain-text document that quotes <script> and <img onerror>: shown as text, never run
     page.get_by_role("tab", name="文档浏览").click()
-    page.locator("#sq-docs a.sq-open", has_text=XSS_DOC_TITLE).click()
     viewer = page.locator("#sq-viewer")
-    expect(viewer.locator(".sq-doc-title")).to_contain_text(XSS_DOC_TITLE, timeout=UI_TIMEOUT_MS)
+    click_until(page.locator("#sq-docs a.sq-open", has_text=XSS_DOC_TITLE), viewer.locator(".sq-doc-title"),
+                XSS_DOC_TITLE)
     for text in XSS_TEXTS:
         expect(viewer.locator(".sq-doc-body")).to_contain_text(text, timeout=UI_TIMEOUT_MS)
     expect(viewer.locator("script, img")).to_have_count(0, timeout=UI_TIMEOUT_MS)
 
     # an HTML page with its own <script>: the script's text never shows
-    page.locator("#sq-docs a.sq-open", has_text=PAGE_SCRIPT_DOC_TITLE).click()
-    expect(viewer.locator(".sq-doc-title")).to_contain_text(PAGE_SCRIPT_DOC_TITLE, timeout=UI_TIMEOUT_MS)
+    click_until(page.locator("#sq-docs a.sq-open", has_text=PAGE_SCRIPT_DOC_TITLE), viewer.locator(".sq-doc-title"),
+                PAGE_SCRIPT_DOC_TITLE)
     body = viewer.locator(".sq-doc-body").inner_text()
     for text in PAGE_SCRIPT_TEXTS:
         assert text not in body

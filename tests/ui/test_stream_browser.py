@@ -25,7 +25,7 @@ from playwright.sync_api import Page, expect
 
 from core.settings import Settings
 from tests.support.app_server import DEMO_ARCHIVE, DEMO_FACT, DEMO_QUESTION, OUT_OF_SCOPE, REFUSAL, serve_app
-from tests.support.browser import ANSWER_TIMEOUT_MS, UI_TIMEOUT_MS, ask, squash
+from tests.support.browser import ANSWER_TIMEOUT_MS, UI_TIMEOUT_MS, ask, click_until, squash
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -165,13 +165,11 @@ def test_tokens_stream_then_the_checked_answer_cites_and_opens_its_documents(ser
     for c in expected.citations[:2]:
         link = cites.last.locator("a.sq-cite").nth(c.n - 1)
         expect(link).to_contain_text(f"[{c.n}] {c.title}", timeout=UI_TIMEOUT_MS)
-        link.click()
-        expect(viewer.locator(".sq-doc-note")).to_contain_text(f"[{c.n}]", timeout=UI_TIMEOUT_MS)
+        click_until(link, viewer.locator(".sq-doc-note"), f"[{c.n}]")
         expect(viewer.locator(".sq-doc-title")).to_have_text(c.title, timeout=UI_TIMEOUT_MS)
         expect(viewer.locator("mark#sq-hit")).to_be_in_viewport(timeout=UI_TIMEOUT_MS)
     # the [1] inside the answer text opens the document too
-    answer.locator("a.sq-ref", has_text="[1]").click()
-    expect(viewer.locator(".sq-doc-note")).to_contain_text("[1]", timeout=UI_TIMEOUT_MS)
+    click_until(answer.locator("a.sq-ref", has_text="[1]"), viewer.locator(".sq-doc-note"), "[1]")
     expect(viewer.locator(".sq-doc-title")).to_have_text(expected.citations[0].title, timeout=UI_TIMEOUT_MS)
 
 
@@ -245,8 +243,7 @@ def test_time_limit_shows_the_notice_and_the_extractive_answer(served: Served, p
     assert first is not None
     expect(chat.locator(".sq-answer").last.locator("a.sq-ref").first).to_have_text(first.group(0),
                                                                                   timeout=UI_TIMEOUT_MS)
-    cites.last.locator("a.sq-cite").first.click()
-    expect(page.locator("#sq-viewer .sq-doc-note")).to_contain_text("[1]", timeout=UI_TIMEOUT_MS)
+    click_until(cites.last.locator("a.sq-cite").first, page.locator("#sq-viewer .sq-doc-note"), "[1]")
 
 
 def test_follow_up_question_is_rewritten_with_the_chat_history(served: Served, page: Page,
