@@ -395,7 +395,7 @@ def _evidence(kind: Kind, text: str, unit: str = "", implied: tuple[str, ...] = 
             return 1.0 if any(u in h for h in hits for u in units) else 0.3 if hits else 0.0
         return 1.0 if hits else 0.0
     if kind == "who" and unit:  # unit: the role asked ("联系人", "牵头负责" …)
-        if (_LEADS.search(text) if unit == "牵头负责" else unit in text or _ROLE_VERB.get(unit, unit) in text):
+        if (_LEADS.search(text) if unit == "牵头负责" else _ROLE_VERB.get(unit, unit) in text):
             return 1.0
         return 0.4 if hits or _WHO_WEAK.search(text) else 0.0
     if not hits and kind == "who" and _WHO_WEAK.search(text):

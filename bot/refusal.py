@@ -1,8 +1,8 @@
 """Deciding that the archive does not hold the answer.
 
 Two checks on the top passages found:
-- specifics: what the question pins down exactly (a year, "第五次会议", "十七大", "十九届五中全会") must be mentioned by a
-  cited source; similar words about another year or session do not answer it;
+- specifics: what the question pins down exactly (a year, "第五次会议", "十七大", "十九届五中全会") must be
+  mentioned by a cited source; similar words about another year or session do not answer it;
 - coverage: weight each key term of the question by its rarity in the archive (IDF over passages) and ask
   what share of that weight the top passages contain.
 """

@@ -239,7 +239,7 @@ class Plenum:
 def plenums(text: str) -> list[Plenum]:
     """Plenary sessions a text names by number ("十九届五中全会", "党的十九届中央委员会第五次全体会议",
     "五中全会"): a plenum of another number, or another term's, is another meeting. Not a discipline
-    commission's ("中央纪委三次全会") or a congress's sessions."""
+    commission's ("中央纪委三次全会", "中纪委三中全会") or a congress's sessions."""
     out = []
     for m in _PLENUM.finditer(text):
         term, n = m.group(1), m.group(2) or m.group(3)

@@ -116,7 +116,8 @@ def test_a_plenum_is_known_in_the_forms_documents_write(text: str, form: str) ->
     assert form in plenum.forms
 
 
-@pytest.mark.parametrize("text", ["十九届中央纪委三次全会", "十二届全国人大第五次全体会议", "第五次全体会议"])
+@pytest.mark.parametrize("text", ["十九届中央纪委三次全会", "十九届中纪委三中全会", "十二届全国人大第五次全体会议",
+                                  "第五次全体会议"])
 def test_a_discipline_commission_an_npc_or_an_unnamed_bodys_session_is_no_plenum(text: str) -> None:
     assert plenums(text) == []
 
