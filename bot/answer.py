@@ -107,6 +107,7 @@ REASONS: dict[Kind, str] = {
     "why": "资料中提到了{subject}，但没有说明原因或目的，无法回答这个问题。",
 }
 SPEECH_REASON = "资料中没有找到{who}这次讲话的内容，无法回答这个问题。"
+PERSON_REASON = "资料中没有找到{who}就此所讲的内容，无法回答这个问题。"
 OWNER_REASON = "资料库中没有{owner}的工作报告，无法回答这个问题。"
 
 
@@ -780,6 +781,10 @@ def extract(question: Question, sources: Sequence[Source], texts: dict[str, str]
             if tmpl and share(weights, *(texts.get(s.doc_id, "")[s.start : s.end] for s in sources)) >= lim.about:
                 reasons.append(tmpl.format(subject=_subject_label(own)))
     if not units:
+        others = [p for p in question.persons if p not in question.speakers and not any(
+            _sq(p) in _sq(f"{s.speaker}{_head(s, texts.get(s.doc_id, ''))}") for s in sources)]
+        if others:  # "张德江在1997年政府工作报告里提出了什么": no source is theirs
+            reasons.insert(0, PERSON_REASON.format(who="、".join(others)))
         if question.speakers:  # "胡春华发言讲了什么": what was looked for is their words
             reasons.insert(0, SPEECH_REASON.format(who="、".join(question.speakers)))
         if question.owner and not any(owned_by(_sq(question.owner), _sq(_head(s, texts.get(s.doc_id, ""))))
@@ -808,6 +813,21 @@ def _own_body(event: str, hay: str, head: str) -> bool:
     """A local document names its own level's bodies without the level: a district's speech says
     "政府常务会议" for "区政府常务会议" (the level, 区, is in its title block)."""
     return len(event) > 3 and event[0] in "省市区县镇乡" and event[0] in head and event[1:] in hay
+
+
+def unnamed(question: Question, src: Source, person: str) -> bool:
+    """Whose words a source is cannot be told: it records no speaker and is the report the question names by
+    its year or its session ("2018年政府工作报告", "十五大报告"). The government work reports and congress
+    reports here name nobody as their speaker, yet "李克强在2018年政府工作报告中…" and "江泽民在十五大报告中…"
+    are asked of them; a person then can be neither confirmed nor ruled out."""
+    if src.speaker:
+        return False
+    if question.doc_years:
+        return src.year in question.doc_years
+    head = f"{src.title} {src.meeting}"
+    reports = [sp for sp in question.named
+               if re.search(re.escape(sp.label) + r"(?:的|上的|所作的)?(?:政治|工作)?报告", question.text)]
+    return bool(reports) and all(satisfies(sp, "", head, None) for sp in reports)
 
 
 _SPOKE = r"[^。；]{0,24}?(?:指出|强调|表示|说|(?<!的)讲话|要求|提出|认为|宣布|(?<!的)致辞)"  # not "…上的讲话精神"
@@ -844,9 +864,10 @@ def fits(question: Question, src: Source, text: str, units: Sequence[Unit]) -> b
         if not set(question.years) & set(years_in(context)):  # 2020, 二〇二〇年
             return False
     owner = f"{src.speaker}{src.title}"
-    if not all(p in owner or p in shown or p in head for p in question.persons):  # the head: "听取了周恩来总理…所作的"
-        return False
-    if not all(p in owner or re.search(re.escape(p) + _SPOKE, shown) for p in question.speakers):
+    if not all(p in owner or p in shown or p in head or unnamed(question, src, p) for p in question.persons):
+        return False  # the head: "听取了周恩来总理…所作的"
+    if not all(p in owner or re.search(re.escape(p) + _SPOKE, shown) or unnamed(question, src, p)
+               for p in question.speakers):
         return False  # "王沪宁作的总结讲话讲了什么": his speech, or a text reporting what he said
     # a place the question names: the answer's document is about it (its title or head), or the answer says it
     return all(_sq(p) in _sq(f"{head}{shown}") for p in question.places)

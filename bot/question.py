@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
+import rjieba
+
 from bot.refusal import Specific, specifics
 from core.zh import PROVINCES, cn_number, normalize
 
@@ -161,25 +163,49 @@ _PERSON_ACTS = re.compile(r"(?:^|(?<=[^\u4e00-\u9fff])|(?<=[上由是和与及�
                           rf"(?=作的|作了|所作|主持|发表|同志|提出|强调|指出|表示|说|{_OWN_SPEECH})")
 
 
+# where a personal name (as the segmenter tags it) is the one who acts: before what they did or said
+# ("张德江在…报告里提出", "李鹏为什么说", "王清宪代表…作") or after whose account it is ("据韩正介绍",
+# "按照赵乐际的说法"); not a name in what is said about someone ("批判刘少奇散布的")
+_AGENT_AFTER = re.compile(r"在|说|谈|讲|曾|认为|要求|为什么|为何|怎么|怎样|如何|当时|关于|表示|称|代表|提到|谈到|讲到"
+                          r"|的说法|所说|所讲|所提|介绍|看来|会见|考察|视察|出席|到会")
+_AGENT_BEFORE = re.compile(r"(?:据|按照?|根据|依照|听)$")  # see also `_ACCOUNT`
+# a place, not a person, is where one goes or what follows a region: "在重庆石柱考察", "到石柱"
+_PLACE_BEFORE = re.compile(rf"(?:[在到赴去往于至]|{'|'.join(PROVINCES)}|[省市县区])$")
+
+
 def persons_in(question: str) -> list[str]:
     """People the question names next to a title or before what they did or said: "罗振宇副区长" / "区长林书航"
-    / "叶剑英作的报告" / "，刘鹤提出的" -> 罗振宇 / 林书航 / 叶剑英 / 刘鹤."""
+    / "叶剑英作的报告" / "，刘鹤提出的" -> 罗振宇 / 林书航 / 叶剑英 / 刘鹤; and a personal name the segmenter
+    tags, where it is the one acting or speaking: "张德江在…提出" / "据韩正介绍" -> 张德江 / 韩正."""
     found: list[str] = []
     for pattern in (_PERSON_BEFORE, _PERSON_AFTER, _PERSON_ACTS):
         for m in pattern.finditer(question):
             name = m.group(1)
             if name[0] in _SURNAMES and not _NOT_NAME.search(name) and name not in found:
                 found.append(name)
+    at = 0
+    for word, tag in rjieba.tag(question):
+        start, at = at, at + len(word)
+        if (tag.startswith("nr") and 2 <= len(word) <= 3 and word[0] in _SURNAMES and word not in found
+                and not _PLACE_BEFORE.search(question[:start])
+                and (_AGENT_AFTER.match(question, at) or _AGENT_BEFORE.search(question[:start]))):
+            found.append(word)
     return found
 
 
 _GAVE_SPEECH = r"(?:作的|所作的?|发表的?|作了)[^，,。？?]{0,12}?(?:讲话|报告|演讲|致辞|发言)"  # after the name
 
 
+_SAID = r"说|谈|讲|认为|表示|称|提到|谈到|讲到|的说法|所说|所讲|介绍|看来|(?:为什么|为何|怎么|如何)(?:说|看)"
+_ACCOUNT = r"(?:据|按照?|根据|依照)"  # "据韩正介绍", "按照赵乐际的说法"
+
+
 def speakers_in(question: str, persons: list[str]) -> list[str]:
-    """The people a question names as giving a speech ("王沪宁作的总结讲话讲了什么", "胡春华发言讲了什么"): what
-    it asks is what they said, not what a text says about them."""
-    return [p for p in persons if re.search(re.escape(p) + f"(?:{_GAVE_SPEECH}|{_OWN_SPEECH})", question)]
+    """The people a question names as giving a speech ("王沪宁作的总结讲话讲了什么", "胡春华发言讲了什么") or
+    as saying what it asks about ("李鹏为什么说…", "据韩正介绍"): what it asks is what they said, not what a
+    text says about them."""
+    return [p for p in persons if re.search(re.escape(p) + f"(?:{_GAVE_SPEECH}|{_OWN_SPEECH}|{_SAID})", question)
+            or re.search(_ACCOUNT + re.escape(p), question)]
 
 
 _DOC_YEAR = re.compile(r"((?:19|20)\d{2})年(?:的|度)?(?:[\u4e00-\u9fff]{0,8}?)(政府工作报告|工作报告|预算报告|计划报告|决议)")

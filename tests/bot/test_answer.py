@@ -391,6 +391,41 @@ def test_a_person_named_in_the_title_block_binds_the_document() -> None:
         assert got.answered == answered and (not answered or "调整计划" in got.text)
 
 
+def test_a_report_that_names_no_speaker_neither_confirms_nor_rules_out_the_person_asked() -> None:
+    from bot.answer import PERSON_REASON, Thresholds
+
+    title = "2018年中华人民共和国国务院政府工作报告"
+    text = f"{title}\n各位代表：\n今年发展主要预期目标是：国内生产总值增长6.5%左右。\n"
+
+    def ask_(question: str, speaker: str = "") -> Extraction:
+        weights = subject_weights(key_terms(tokenize(question), {}, question), lambda t: 1.0)
+        q = analyse_question(question, analyse(question).named_years)
+        src = [Source(1, "gwr.txt", 0, len(text), 0, len(text), title, speaker, 2018)]
+        return extract(q, src, {"gwr.txt": text}, weights, question_bigrams(question), Thresholds(top_about=0.2))
+
+    named = "李克强在2018年政府工作报告中提出的经济增长预期目标是多少？"
+    assert "6.5%" in ask_(named).text  # the report the question names, whose speaker is not recorded
+    # a report recorded as someone else's
+    got = ask_(named, speaker="国务院总理 温家宝")
+    assert not got.answered and got.reason == PERSON_REASON.format(who="李克强")
+    assert got.reason == "资料中没有找到李克强就此所讲的内容，无法回答这个问题。"
+    # no report named: a text that never names the person is not theirs
+    assert not ask_("李克强提出的经济增长预期目标是多少？").answered
+
+
+def test_a_congress_report_named_by_its_congress_is_the_one_whose_speaker_is_unknown() -> None:
+    from bot.answer import Thresholds
+
+    question = "江泽民在十五大报告中提出的基本纲领是什么？"
+    text = "高举旗帜 (十五大)\n大会提出党在社会主义初级阶段的基本纲领是建设有中国特色社会主义的经济、政治和文化。\n"
+    weights = subject_weights(key_terms(tokenize(question), {}, question), lambda t: 1.0)
+    q = analyse_question(question)
+    for title, answered in (("高举旗帜 (十五大)", True), ("全面建设小康社会 (十六大)", False)):
+        src = [Source(1, "c.md", 0, len(text), 0, len(text), title, "", None)]
+        got = extract(q, src, {"c.md": text}, weights, question_bigrams(question), Thresholds(top_about=0.2))
+        assert got.answered == answered, title
+
+
 def test_a_figure_taken_loosely_must_count_what_was_asked_in_its_own_clause() -> None:
     from bot.answer import Thresholds
 

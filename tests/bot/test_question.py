@@ -103,6 +103,20 @@ def test_people_named_before_what_they_did() -> None:
     assert persons_in("会议提出了什么？全会强调了什么？") == []
 
 
+def test_a_personal_name_is_a_person_where_it_acts_or_speaks() -> None:
+    assert persons_in("张德江在1997年政府工作报告里提出了什么？") == ["张德江"]
+    assert persons_in("据韩正介绍，会议提出了哪些新战略？") == ["韩正"]
+    assert persons_in("按照赵乐际的说法，海南自贸区要怎么建设？") == ["赵乐际"]
+    assert persons_in("李鹏为什么说要开放沿海港口城市？") == ["李鹏"]
+    assert persons_in("九大报告点名批判刘少奇散布的那些谬论有哪几种？") == []  # said about him, not by him
+    assert persons_in("总书记在重庆石柱考察的华溪村有多少贫困户？") == []  # a place where one goes
+    assert persons_in("十大报告说九大以前，林彪是和谁一起起草的？") == []
+    # whose account it is: what they said is asked, not what a text says about them
+    assert analyse_question("据韩正介绍，会议提出了哪些新战略？").speakers == ["韩正"]
+    assert analyse_question("李鹏为什么说要开放沿海港口城市？").speakers == ["李鹏"]
+    assert analyse_question("张德江在1997年政府工作报告里提出了什么？").speakers == []
+
+
 def test_people_named_before_their_own_speech_are_its_speakers() -> None:
     for question, name in [("座谈会上，胡春华发言讲了哪些意见？", "胡春华"), ("集体学习时，蔡奇重点发言的内容是什么？", "蔡奇"),
                            ("大会闭幕时，邓小平致闭幕词讲了什么？", "邓小平"), ("大会上，崔世安的离任致辞回顾了哪些成绩？", "崔世安"),
