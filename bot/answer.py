@@ -108,6 +108,7 @@ REASONS: dict[Kind, str] = {
 }
 SPEECH_REASON = "资料中没有找到{who}这次讲话的内容，无法回答这个问题。"
 PERSON_REASON = "资料中没有找到{who}就此所讲的内容，无法回答这个问题。"
+MONTH_REASON = "资料中没有找到{when}的相关内容，无法回答这个问题。"
 OWNER_REASON = "资料库中没有{owner}的工作报告，无法回答这个问题。"
 
 
@@ -142,6 +143,7 @@ class Source:
     speaker: str = ""
     year: int | None = None  # the year the document belongs to
     meeting: str = ""
+    date: str = ""  # the document's date as catalogued: "2017-10-31", or a year alone
 
 
 @dataclass
@@ -785,6 +787,10 @@ def extract(question: Question, sources: Sequence[Source], texts: dict[str, str]
             _sq(p) in _sq(f"{s.speaker}{_head(s, texts.get(s.doc_id, ''))}") for s in sources)]
         if others:  # "张德江在1997年政府工作报告里提出了什么": no source is theirs
             reasons.insert(0, PERSON_REASON.format(who="、".join(others)))
+        if question.months and not any(_in_month(question.months, s.date, texts.get(s.doc_id, "")[s.start : s.end])
+                                       for s in sources):
+            when = "、".join(f"{y}年{m}月" for y, m in question.months)
+            reasons.insert(0, MONTH_REASON.format(when=when))
         if question.speakers:  # "胡春华发言讲了什么": what was looked for is their words
             reasons.insert(0, SPEECH_REASON.format(who="、".join(question.speakers)))
         if question.owner and not any(owned_by(_sq(question.owner), _sq(_head(s, texts.get(s.doc_id, ""))))
@@ -813,6 +819,19 @@ def _own_body(event: str, hay: str, head: str) -> bool:
     """A local document names its own level's bodies without the level: a district's speech says
     "政府常务会议" for "区政府常务会议" (the level, 区, is in its title block)."""
     return len(event) > 3 and event[0] in "省市区县镇乡" and event[0] in head and event[1:] in hay
+
+
+_CN_MONTHS = ("一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一", "十二")
+
+
+def _in_month(months: Sequence[tuple[int, int]], date: str, said: str) -> bool:
+    """A document dated in another month is about a month the question names only if the text shown says
+    that month ("3月", "三月"); a document whose date has no month is not ruled out."""
+    m = re.match(r"(\d{4})-(\d{1,2})", date)
+    if not m or (int(m.group(1)), int(m.group(2))) in months:
+        return True
+    names = [f"{mo}月" for _, mo in months] + [f"{_CN_MONTHS[mo - 1]}月" for _, mo in months]
+    return any(re.search(rf"(?<![0-9一二三四五六七八九十]){n}", said) for n in names)
 
 
 def unnamed(question: Question, src: Source, person: str) -> bool:
@@ -863,6 +882,8 @@ def fits(question: Question, src: Source, text: str, units: Sequence[Unit]) -> b
         context = shown + "".join(_heading_before(text, u.start) for u in units)
         if not set(question.years) & set(years_in(context)):  # 2020, 二〇二〇年
             return False
+    if question.months and not _in_month(question.months, src.date, shown + text[src.start : src.end]):
+        return False  # "2017年3月…到上海团": not a report of October's visit
     owner = f"{src.speaker}{src.title}"
     if not all(p in owner or p in shown or p in head or unnamed(question, src, p) for p in question.persons):
         return False  # the head: "听取了周恩来总理…所作的"

@@ -188,7 +188,7 @@ class QA:
         """The answer units of the asked kind in the cited documents (`bot.answer`; `observe`: see there)."""
         keyword = self.archive.keyword()
         sources = [Source(c.n, c.doc_id, c.start, c.end, c.hit_start, c.hit_end, c.title, c.speaker,
-                          document_year(c.date, c.title), c.meeting) for c in citations]
+                          document_year(c.date, c.title), c.meeting, c.date) for c in citations]
         weights = subject_weights(key_terms(tokenize(question), keyword.df, question), keyword.idf)  # not the aliases
         s = self.settings
         limits = Thresholds(about=s.answer_about, about_list=s.answer_about_list, top_about=s.answer_top_about)

@@ -81,6 +81,7 @@ class Question:
     events: list[str] = field(default_factory=list)  # meetings and forums it names ("中央经济工作会议")
     speakers: list[str] = field(default_factory=list)  # people named as giving a speech ("王沪宁作的总结讲话")
     owner: str = ""  # the place whose own report it names ("浦东新区2026年区政府工作报告" -> 浦东新区)
+    months: list[tuple[int, int]] = field(default_factory=list)  # "2017年3月" -> (2017, 3)
 
     @property
     def kinds(self) -> list[Kind]:
@@ -211,6 +212,14 @@ def speakers_in(question: str, persons: list[str]) -> list[str]:
 _DOC_YEAR = re.compile(r"((?:19|20)\d{2})年(?:的|度)?(?:[\u4e00-\u9fff]{0,8}?)(政府工作报告|工作报告|预算报告|计划报告|决议)")
 
 
+_MONTH = re.compile(r"((?:19|20)\d{2})年(1[0-2]|0?[1-9])月")
+
+
+def months_in(question: str) -> list[tuple[int, int]]:
+    """The months a question names with their year: "2017年3月习近平到上海团…" -> [(2017, 3)]."""
+    return list(dict.fromkeys((int(y), int(m)) for y, m in _MONTH.findall(question)))
+
+
 def document_years(question: str) -> list[int]:
     """Years that name a document rather than a time: "2024年政府工作报告" is the report of 2024 (its review
     of 2023 does not answer it), "2024年的GDP" is not a document."""
@@ -313,4 +322,4 @@ def analyse_question(question: str, years: list[int] | None = None) -> Question:
     persons = persons_in(question)
     return Question(question, parts, item, places_in(question), persons, list(years or []),
                     document_years(question), named, document_kinds(question), national(question), events_in(question),
-                    speakers_in(question, persons), document_owner(question))
+                    speakers_in(question, persons), document_owner(question), months=months_in(question))

@@ -426,6 +426,29 @@ def test_a_congress_report_named_by_its_congress_is_the_one_whose_speaker_is_unk
         assert got.answered == answered, title
 
 
+def test_a_month_named_with_its_year_rules_out_a_document_of_another_month() -> None:
+    from bot.answer import MONTH_REASON, Thresholds
+
+    title = "习近平参加上海代表团审议"
+    visit = f"{title}\n习近平在参加上海代表团审议时强调，上海要在推进浦东开发开放中走在前列。\n"
+    question = "2017年3月习近平参加上海代表团审议时，对上海提出了什么要求？"
+    q = analyse_question(question)
+    assert q.months == [(2017, 3)]
+    weights = subject_weights(key_terms(tokenize(question), {}, question), lambda t: 1.0)
+
+    def ask_(text: str, date: str) -> Extraction:
+        src = [Source(1, "n.txt", 0, len(text), 0, len(text), title, "习近平", 2017, "", date)]
+        return extract(q, src, {"n.txt": text}, weights, question_bigrams(question), Thresholds(top_about=0.2))
+
+    assert "走在前列" in ask_(visit, "2017-03-05").text
+    assert "走在前列" in ask_(visit, "2017").text  # no month recorded: not ruled out
+    got = ask_(visit, "2017-10-31")
+    assert not got.answered and got.reason == MONTH_REASON.format(when="2017年3月")
+    assert got.reason == "资料中没有找到2017年3月的相关内容，无法回答这个问题。"
+    recalled = visit.replace("习近平在参加", "今年三月，习近平在参加")  # a later text that says the month
+    assert "走在前列" in ask_(recalled, "2017-10-31").text
+
+
 def test_a_figure_taken_loosely_must_count_what_was_asked_in_its_own_clause() -> None:
     from bot.answer import Thresholds
 
