@@ -149,6 +149,7 @@ _TITLE = "总书记|总理|副总理|主席|书记|省长|市长|区长|县长|�
 _SURNAMES = set(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
     "姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤习温胡"
+    "栗岳施骆聂葛柯殷祝俞倪鲁齐阎"
 )
 _PERSON_BEFORE = re.compile(rf"([\u4e00-\u9fff]{{2,3}}?)(?:副)?(?:{_TITLE})")
 _PERSON_AFTER = re.compile(rf"(?:副)?(?:{_TITLE})([\u4e00-\u9fff]{{2,3}})(?=[在的说讲指提强主召要，,。？?]|$)")
@@ -168,7 +169,7 @@ _PERSON_ACTS = re.compile(r"(?:^|(?<=[^\u4e00-\u9fff])|(?<=[上由是和与及�
 # ("张德江在…报告里提出", "李鹏为什么说", "王清宪代表…作") or after whose account it is ("据韩正介绍",
 # "按照赵乐际的说法"); not a name in what is said about someone ("批判刘少奇散布的")
 _AGENT_AFTER = re.compile(r"在|说|谈|讲|曾|认为|要求|为什么|为何|怎么|怎样|如何|当时|关于|表示|称|代表|提到|谈到|讲到"
-                          r"|的说法|所说|所讲|所提|介绍|看来|会见|考察|视察|出席|到会")
+                          r"|的说法|所说|所讲|所提|介绍|看来|会见|考察|视察|出席|参加|到会")
 _AGENT_BEFORE = re.compile(r"(?:据|按照?|根据|依照|听)$")  # see also `_ACCOUNT`
 # a place, not a person, is where one goes or what follows a region: "在重庆石柱考察", "到石柱"
 _PLACE_BEFORE = re.compile(rf"(?:[在到赴去往于至]|{'|'.join(PROVINCES)}|[省市县区])$")
@@ -176,22 +177,61 @@ _PLACE_BEFORE = re.compile(rf"(?:[在到赴去往于至]|{'|'.join(PROVINCES)}|[
 
 def persons_in(question: str) -> list[str]:
     """People the question names next to a title or before what they did or said: "罗振宇副区长" / "区长林书航"
-    / "叶剑英作的报告" / "，刘鹤提出的" -> 罗振宇 / 林书航 / 叶剑英 / 刘鹤; and a personal name the segmenter
-    tags, where it is the one acting or speaking: "张德江在…提出" / "据韩正介绍" -> 张德江 / 韩正."""
+    / "叶剑英作的报告" / "，刘鹤提出的" -> 罗振宇 / 林书航 / 叶剑英 / 刘鹤; and a personal name where it is the one
+    acting or speaking: "张德江在…提出" / "据韩正介绍" / "8日汪洋参加" / "主席布小林在" -> 张德江 / 韩正 / 汪洋 / 布小林."""
     found: list[str] = []
     for pattern in (_PERSON_BEFORE, _PERSON_AFTER, _PERSON_ACTS):
         for m in pattern.finditer(question):
             name = m.group(1)
-            if name[0] in _SURNAMES and not _NOT_NAME.search(name) and name not in found:
+            known = name[0] in _SURNAMES or pattern is not _PERSON_ACTS and _rare_surname(name)
+            if known and not _NOT_NAME.search(name) and name not in found:
                 found.append(name)
     at = 0
-    for word, tag in rjieba.tag(question):
+    for word, tag in rjieba.tag(question):  # a name the segmenter tags
         start, at = at, at + len(word)
         if (tag.startswith("nr") and 2 <= len(word) <= 3 and word[0] in _SURNAMES and word not in found
                 and not _PLACE_BEFORE.search(question[:start])
                 and (_AGENT_AFTER.match(question, at) or _AGENT_BEFORE.search(question[:start]))):
             found.append(word)
+    for m in _ACTS_AFTER.finditer(question):  # a name the segmenter cuts ("韩/正在", "栗/战书")
+        name = _name_before(question, m.start())
+        if name and name not in found and not any(name in f or f in name for f in found):
+            found.append(name)
     return found
+
+
+# what a person does, written as words of their own ("谈" and "讲" sit in 座谈, 讲话)
+_ACTS_AFTER = re.compile(r"在|参加|出席|到会|会见|考察|视察|主持|说|介绍|为什么|为何|表示|认为|提到|谈到|讲到")
+def _rare_surname(name: str) -> bool:
+    """Beside a title, a name of a rarer surname ("易炼红省长"): no word the segmenter knows, and it begins with
+    what it tags as a name ("易炼", "布"), not with a word ("共中央": 共)."""
+    tags = rjieba.tag(name)
+    return not rjieba.has_word(name) and bool(tags) and tags[0][1].startswith("nr")
+
+
+_TITLE_END = re.compile(rf"(?:{_TITLE}|委员|委员长|常委|国务委员)$")
+
+
+def _name_before(question: str, end: int) -> str:
+    """The two or three characters before `end` when they read as a name: after a boundary (the start, a
+    mark, a date, "的") and starting with a common surname, or after a title ("主席布小林"); not a word the
+    segmenter knows as anything but a name ("黄河", "高铁"), nor a place where one goes."""
+    for size in (3, 2):
+        start = end - size
+        if start < 0:
+            continue
+        name, before = question[start:end], question[:start]
+        titled = bool(_TITLE_END.search(before))
+        boundary = not before or not "\u4e00" <= before[-1] <= "\u9fff" or before[-1] in "日月年上由是和与及的据照"
+        if not (titled or boundary and name[0] in _SURNAMES) or _NOT_NAME.search(name):
+            continue
+        if _PLACE_BEFORE.search(before) and not titled:
+            continue
+        tags = rjieba.tag(name)
+        if rjieba.has_word(name) and not (len(tags) == 1 and tags[0][1].startswith("nr")):
+            continue
+        return name
+    return ""
 
 
 _GAVE_SPEECH = r"(?:作的|所作的?|发表的?|作了)[^，,。？?]{0,12}?(?:讲话|报告|演讲|致辞|发言)"  # after the name
@@ -234,7 +274,8 @@ def document_kinds(question: str) -> list[str]:
 
 _OWNER = re.compile(
     r"(?:^|(?<=[^\u4e00-\u9fff])|(?<=[的在和与及对从据看]))(?:请问|那份|那个|这份)?"
-    r"([\u4e00-\u9fff]{2,10}?(?:省|市|自治区|自治州|新区|合作区|开发区|区|县|州|盟|旗))(?:管委会|执委会|人民政府|政府)?"
+    r"((?:(?![在的长和与及对从据看是说了])[\u4e00-\u9fff]){2,10}?(?:省|市|自治区|自治州|新区|合作区|开发区|区|县|州|盟|旗))"
+    r"(?:管委会|执委会|人民政府|政府)?"
     r"(?:19|20)[0-9]{2}年(?:的|度)?[省市区县]?(?:人民政府|政府)?(?:政府工作报告|工作报告)"
 )
 _ADMIN_SUFFIX = re.compile(r"(?:省|市|自治区|自治州|区|县|州|盟|旗)$")

@@ -111,6 +111,17 @@ def test_a_personal_name_is_a_person_where_it_acts_or_speaks() -> None:
     assert persons_in("九大报告点名批判刘少奇散布的那些谬论有哪几种？") == []  # said about him, not by him
     assert persons_in("总书记在重庆石柱考察的华溪村有多少贫困户？") == []  # a place where one goes
     assert persons_in("十大报告说九大以前，林彪是和谁一起起草的？") == []
+    # names the segmenter cuts ("韩/正在", "栗/战书") or does not know, before what they do or after a title
+    assert persons_in("韩正在庆祝大会上宣布了什么决定？") == ["韩正"]
+    assert persons_in("栗战书在春节团拜会上致辞时讲了什么？") == ["栗战书"]
+    assert persons_in("2018年3月8日汪洋参加福建代表团审议时说了什么？") == ["汪洋"]
+    assert persons_in("内蒙古自治区主席布小林在政府工作报告中提到了什么？") == ["布小林"]
+    assert persons_in("易炼红省长作政府工作报告时说了什么？") == ["易炼红"]  # a rarer surname beside a title
+    assert persons_in("中共中央总书记习近平在会上讲了什么？") == ["习近平"]  # not "共中央"
+    # not names: a river, a meeting, words around 座谈/讲话
+    for question in ("黄河在哪些省份入海？", "会议在北京召开了吗？", "黄河座谈会讲话里提到了什么？",
+                     "纪念地方人大设立常委会40周年座谈会上，是谁主持会议？", "高铁在2019年通车了多少公里？"):
+        assert persons_in(question) == [], question
     # whose account it is: what they said is asked, not what a text says about them
     assert analyse_question("据韩正介绍，会议提出了哪些新战略？").speakers == ["韩正"]
     assert analyse_question("李鹏为什么说要开放沿海港口城市？").speakers == ["李鹏"]
@@ -149,6 +160,8 @@ def test_the_place_whose_own_report_is_named() -> None:
     assert document_owner("雄安新区管委会2026年工作报告列了哪些项目？") == "雄安新区"
     assert document_owner("请问河北省2026年政府工作报告的增长目标？") == "河北省"
     assert document_owner("2018年政府工作报告说了什么？") == document_owner("国务院2018年政府工作报告") == ""
+    # the governor before the place is not part of it
+    assert document_owner("王予波省长在云南省2026年政府工作报告中说了什么？") == "云南省"
 
 
 def test_an_event_is_titled_by_its_name_and_kind_apart() -> None:
