@@ -31,7 +31,17 @@ from functools import lru_cache
 from bot.question import Kind, Part, Question, owned_by, titled_by
 from bot.refusal import satisfies
 from bot.types import Role, Unit
-from core.zh import ACRONYMS, PROVINCES, SENTENCE_ENDS, SYNONYMS, normalize, sentence_spans, squash, years_in
+from core.zh import (
+    ACRONYMS,
+    PROVINCES,
+    SENTENCE_ENDS,
+    SYNONYMS,
+    congresses,
+    normalize,
+    sentence_spans,
+    squash,
+    years_in,
+)
 from ingest.headings import find_headings
 from ingest.structure import Enumeration, enumerations
 
@@ -74,7 +84,8 @@ _WHERE = re.compile(
     r"|(?<!之)[\u4e00-\u9fff]{2,}(?:省|市|县|区|村|镇|港|湾|河|山|路|街|广场|会议室|大厦|中心)(?!口|线|径|子|上)"
 )  # not "古丝绸之路", "十字路口", "路线", "山上"
 _WHY = re.compile(r"为了|旨在|目的|因为|由于|是为|以便|从而|为的是|之所以|原因|为此|以确保|有利于|意义"
-                  r"|[，,]以(?!及|上|下|来|后|前|内|外|往|为)[\u4e00-\u9fff]|关系到|事关|关乎|直接关系|反映出|说明了")
+                  r"|[，,]以(?!及|上|下|来|后|前|内|外|往|为)[\u4e00-\u9fff]|关系到|事关|关乎|直接关系|反映出|说明了"
+                  r"|[，,]主要是|用意|着眼于")  # "定为8%左右，主要是强调好字当头"
 _DECISION = re.compile(r"决定|议定|要求|提出|部署|安排|明确|同意|确定|必须|务必|力争|重点|着力|坚持|推进|加快|实施")
 _EVIDENCE: dict[Kind, re.Pattern[str]] = {
     "number": _FIGURE, "date": _DATE, "who": _WHO, "where": _WHERE, "why": _WHY, "decision": _DECISION,
@@ -834,11 +845,12 @@ def _in_month(months: Sequence[tuple[int, int]], date: str, said: str) -> bool:
     return any(re.search(rf"(?<![0-9一二三四五六七八九十]){n}", said) for n in names)
 
 
-def unnamed(question: Question, src: Source, person: str) -> bool:
-    """Whose words a source is cannot be told: it records no speaker and is the report the question names by
-    its year or its session ("2018年政府工作报告", "十五大报告"). The government work reports and congress
-    reports here name nobody as their speaker, yet "李克强在2018年政府工作报告中…" and "江泽民在十五大报告中…"
-    are asked of them; a person then can be neither confirmed nor ruled out."""
+def unnamed(question: Question, src: Source, text: str, person: str) -> bool:
+    """Whose words a source is cannot be told: it records no speaker, and it is the report the question
+    names by its year or its session ("2018年政府工作报告", "十五大报告"), or it is a report someone delivered
+    (not a resolution on one) that never names the person and is of the meeting the question names. The
+    government work reports and congress reports here name nobody as their speaker, yet "李克强在2018年政府
+    工作报告中…", "江泽民在十五大报告中…" and "温家宝总理为什么说2010年…" are asked of them."""
     if src.speaker:
         return False
     if question.doc_years:
@@ -846,7 +858,11 @@ def unnamed(question: Question, src: Source, person: str) -> bool:
     head = f"{src.title} {src.meeting}"
     reports = [sp for sp in question.named
                if re.search(re.escape(sp.label) + r"(?:的|上的|所作的)?(?:政治|工作)?报告", question.text)]
-    return bool(reports) and all(satisfies(sp, "", head, None) for sp in reports)
+    if reports:
+        return all(satisfies(sp, "", head, None) for sp in reports)
+    delivered = ("报告" in src.title or congresses(src.title)) and "决议" not in src.title
+    return bool(delivered) and _sq(person) not in _flat(text) and all(
+        satisfies(sp, "", head, src.year) for sp in question.named)
 
 
 _SPOKE = r"[^。；]{0,24}?(?:指出|强调|表示|说|(?<!的)讲话|要求|提出|认为|宣布|(?<!的)致辞)"  # not "…上的讲话精神"
@@ -885,9 +901,9 @@ def fits(question: Question, src: Source, text: str, units: Sequence[Unit]) -> b
     if question.months and not _in_month(question.months, src.date, shown + text[src.start : src.end]):
         return False  # "2017年3月…到上海团": not a report of October's visit
     owner = f"{src.speaker}{src.title}"
-    if not all(p in owner or p in shown or p in head or unnamed(question, src, p) for p in question.persons):
+    if not all(p in owner or p in shown or p in head or unnamed(question, src, text, p) for p in question.persons):
         return False  # the head: "听取了周恩来总理…所作的"
-    if not all(p in owner or re.search(re.escape(p) + _SPOKE, shown) or unnamed(question, src, p)
+    if not all(p in owner or re.search(re.escape(p) + _SPOKE, shown) or unnamed(question, src, text, p)
                for p in question.speakers):
         return False  # "王沪宁作的总结讲话讲了什么": his speech, or a text reporting what he said
     # a place the question names: the answer's document is about it (its title or head), or the answer says it
