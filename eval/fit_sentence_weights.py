@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +31,19 @@ TUNING = [  # (file, split) -- never a held-out half
 ]
 
 
-def collect(qa: Any, items: list[dict[str, Any]]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Per choice with a right sentence among two or more: (features, priors, labels)."""
+@dataclass
+class Choice:
+    """The sentences one part of one question chose among, with at least one right and one wrong."""
+
+    question: str
+    texts: list[str]  # each sentence's text
+    feats: np.ndarray  # (sentences, features): `bot.answer.FEATURES`
+    priors: np.ndarray
+    labels: np.ndarray  # 1.0 where the sentence holds a gold answer string
+
+
+def collect(qa: Any, items: list[dict[str, Any]]) -> list[Choice]:
+    """Every choice with a right sentence among two or more."""
     from core.zh import squash
 
     groups = []
@@ -54,18 +66,35 @@ def collect(qa: Any, items: list[dict[str, Any]]) -> list[tuple[np.ndarray, np.n
                 continue
             labels = np.array([any(g in squash(c.units[0].text) for g in gold) for c in sents], dtype=float)
             if labels.any() and not labels.all():
-                feats = np.array([c.features for c in sents])
-                priors = np.array([c.prior for c in sents])
-                groups.append((feats, priors, labels))
+                groups.append(Choice(it["question"], [c.units[0].text for c in sents],
+                                     np.array([c.features for c in sents]), np.array([c.prior for c in sents]),
+                                     labels))
     return groups
 
 
-def fit(groups: list[tuple[np.ndarray, np.ndarray, np.ndarray]], start: np.ndarray, l2: float,
-        steps: int = 3000, rate: float = 0.05) -> np.ndarray:
+def collect_all(db: Path, demo_db: Path | None, sets: list[tuple[str, str | None]] = TUNING) -> list[Choice]:
+    """The choices of every tuning set, over the corpus index (and the demo index when given)."""
+    from bot.qa import QA
+    from core.settings import Settings
+    from speechqa.answer_eval import select
+
+    qas = {"corpus": QA(Settings(db=db))}
+    if demo_db is not None:
+        qas["demo"] = QA(Settings(db=demo_db))
+    groups: list[Choice] = []
+    for path, split in sets:
+        items = [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+        for archive, qa in qas.items():
+            groups += collect(qa, select(items, archive, split))
+    return groups
+
+
+def fit(groups: list[Choice], start: np.ndarray, l2: float, steps: int = 3000, rate: float = 0.05) -> np.ndarray:
     w = start.copy()
     for _ in range(steps):
         grad = l2 * (w - start)
-        for feats, priors, labels in groups:
+        for g in groups:
+            feats, priors, labels = g.feats, g.priors, g.labels
             s = priors * (feats @ w)
             p = np.exp(s - s.max())
             p /= p.sum()
@@ -76,8 +105,8 @@ def fit(groups: list[tuple[np.ndarray, np.ndarray, np.ndarray]], start: np.ndarr
     return w
 
 
-def top1(groups: list[tuple[np.ndarray, np.ndarray, np.ndarray]], w: np.ndarray) -> float:
-    return float(np.mean([labels[np.argmax(priors * (feats @ w))] for feats, priors, labels in groups]))
+def top1(groups: list[Choice], w: np.ndarray) -> float:
+    return float(np.mean([g.labels[np.argmax(g.priors * (g.feats @ w))] for g in groups]))
 
 
 def main() -> None:
@@ -88,16 +117,8 @@ def main() -> None:
     args = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from bot.answer import FEATURES, SENTENCE_WEIGHTS
-    from bot.qa import QA
-    from core.settings import Settings
-    from speechqa.answer_eval import select
 
-    qas = {"corpus": QA(Settings(db=args.db)), "demo": QA(Settings(db=args.demo_db))}
-    groups = []
-    for path, split in TUNING:
-        items = [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
-        for archive, qa in qas.items():
-            groups += collect(qa, select(items, archive, split))
+    groups = collect_all(args.db, args.demo_db)
     start = np.array(SENTENCE_WEIGHTS, dtype=float)
     # two-fold check inside the tuning data: fitted on every other choice, judged on the rest
     for fold in (0, 1):
