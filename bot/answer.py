@@ -36,7 +36,6 @@ from core.zh import (
     PROVINCES,
     SENTENCE_ENDS,
     SYNONYMS,
-    congresses,
     normalize,
     sentence_spans,
     squash,
@@ -845,12 +844,11 @@ def _in_month(months: Sequence[tuple[int, int]], date: str, said: str) -> bool:
     return any(re.search(rf"(?<![0-9一二三四五六七八九十]){n}", said) for n in names)
 
 
-def unnamed(question: Question, src: Source, text: str, person: str) -> bool:
-    """Whose words a source is cannot be told: it records no speaker, and it is the report the question
-    names by its year or its session ("2018年政府工作报告", "十五大报告"), or it is a report someone delivered
-    (not a resolution on one) that never names the person and is of the meeting the question names. The
-    government work reports and congress reports here name nobody as their speaker, yet "李克强在2018年政府
-    工作报告中…", "江泽民在十五大报告中…" and "温家宝总理为什么说2010年…" are asked of them."""
+def unnamed(question: Question, src: Source, person: str) -> bool:
+    """Whose words a source is cannot be told: it records no speaker and is the report the question names by
+    its year or its session ("2018年政府工作报告", "十五大报告"). The government work reports and congress
+    reports here name nobody as their speaker, yet "李克强在2018年政府工作报告中…" and "江泽民在十五大报告中…"
+    are asked of them; a person then can be neither confirmed nor ruled out."""
     if src.speaker:
         return False
     if question.doc_years:
@@ -858,11 +856,7 @@ def unnamed(question: Question, src: Source, text: str, person: str) -> bool:
     head = f"{src.title} {src.meeting}"
     reports = [sp for sp in question.named
                if re.search(re.escape(sp.label) + r"(?:的|上的|所作的)?(?:政治|工作)?报告", question.text)]
-    if reports:
-        return all(satisfies(sp, "", head, None) for sp in reports)
-    delivered = ("报告" in src.title or congresses(src.title)) and "决议" not in src.title
-    return bool(delivered) and _sq(person) not in _flat(text) and all(
-        satisfies(sp, "", head, src.year) for sp in question.named)
+    return bool(reports) and all(satisfies(sp, "", head, None) for sp in reports)
 
 
 _SPOKE = r"[^。；]{0,24}?(?:指出|强调|表示|说|(?<!的)讲话|要求|提出|认为|宣布|(?<!的)致辞)"  # not "…上的讲话精神"
@@ -901,9 +895,9 @@ def fits(question: Question, src: Source, text: str, units: Sequence[Unit]) -> b
     if question.months and not _in_month(question.months, src.date, shown + text[src.start : src.end]):
         return False  # "2017年3月…到上海团": not a report of October's visit
     owner = f"{src.speaker}{src.title}"
-    if not all(p in owner or p in shown or p in head or unnamed(question, src, text, p) for p in question.persons):
+    if not all(p in owner or p in shown or p in head or unnamed(question, src, p) for p in question.persons):
         return False  # the head: "听取了周恩来总理…所作的"
-    if not all(p in owner or re.search(re.escape(p) + _SPOKE, shown) or unnamed(question, src, text, p)
+    if not all(p in owner or re.search(re.escape(p) + _SPOKE, shown) or unnamed(question, src, p)
                for p in question.speakers):
         return False  # "王沪宁作的总结讲话讲了什么": his speech, or a text reporting what he said
     # a place the question names: the answer's document is about it (its title or head), or the answer says it

@@ -411,7 +411,7 @@ def test_a_report_that_names_no_speaker_neither_confirms_nor_rules_out_the_perso
     title = "2018年中华人民共和国国务院政府工作报告"
     text = f"{title}\n各位代表：\n今年发展主要预期目标是：国内生产总值增长6.5%左右。\n"
 
-    def ask_(question: str, speaker: str = "", title: str = title) -> Extraction:
+    def ask_(question: str, speaker: str = "") -> Extraction:
         weights = subject_weights(key_terms(tokenize(question), {}, question), lambda t: 1.0)
         q = analyse_question(question, analyse(question).named_years)
         src = [Source(1, "gwr.txt", 0, len(text), 0, len(text), title, speaker, 2018)]
@@ -423,10 +423,8 @@ def test_a_report_that_names_no_speaker_neither_confirms_nor_rules_out_the_perso
     got = ask_(named, speaker="国务院总理 温家宝")
     assert not got.answered and got.reason == PERSON_REASON.format(who="李克强")
     assert got.reason == "资料中没有找到李克强就此所讲的内容，无法回答这个问题。"
-    # no report named: a delivered report that never names him may be his; a resolution on one is not
-    assert "6.5%" in ask_("李克强提出的经济增长预期目标是多少？").text
-    resolution = "第十三届全国人民代表大会第一次会议关于政府工作报告的决议"
-    assert not ask_("李克强提出的经济增长预期目标是多少？", title=resolution).answered
+    # no report named: a text that never names the person is not theirs
+    assert not ask_("李克强提出的经济增长预期目标是多少？").answered
 
 
 def test_a_congress_report_named_by_its_congress_is_the_one_whose_speaker_is_unknown() -> None:
