@@ -170,7 +170,12 @@ _PERSON_ACTS = re.compile(r"(?:^|(?<=[^\u4e00-\u9fff])|(?<=[上由是和与及�
 # "按照赵乐际的说法"); not a name in what is said about someone ("批判刘少奇散布的")
 _AGENT_AFTER = re.compile(r"在|说|谈|讲|曾|认为|要求|为什么|为何|怎么|怎样|如何|当时|关于|表示|称|代表|提到|谈到|讲到"
                           r"|的说法|所说|所讲|所提|介绍|看来|会见|考察|视察|出席|参加|到会")
-_AGENT_BEFORE = re.compile(r"(?:据|按照?|根据|依照|听)$")  # see also `_ACCOUNT`
+_ACCOUNT = r"(?:据|按照?|根据|依照)"  # whose account it is: "据韩正介绍", "按照赵乐际的说法"
+_AGENT_BEFORE = re.compile(rf"(?:{_ACCOUNT}|听)$")
+
+# what a person does, written as words of their own ("谈" and "讲" sit in 座谈, 讲话)
+_ACTS_AFTER = re.compile(r"在|参加|出席|到会|会见|考察|视察|主持|说|介绍|为什么|为何|表示|认为|提到|谈到|讲到")
+_TITLE_END = re.compile(rf"(?:{_TITLE}|委员|委员长|常委|国务委员)$")
 # a place, not a person, is where one goes or what follows a region: "在重庆石柱考察", "到石柱"
 _PLACE_BEFORE = re.compile(rf"(?:[在到赴去往于至]|{'|'.join(PROVINCES)}|[省市县区])$")
 
@@ -200,16 +205,11 @@ def persons_in(question: str) -> list[str]:
     return found
 
 
-# what a person does, written as words of their own ("谈" and "讲" sit in 座谈, 讲话)
-_ACTS_AFTER = re.compile(r"在|参加|出席|到会|会见|考察|视察|主持|说|介绍|为什么|为何|表示|认为|提到|谈到|讲到")
 def _rare_surname(name: str) -> bool:
     """Beside a title, a name of a rarer surname ("易炼红省长"): no word the segmenter knows, and it begins with
     what it tags as a name ("易炼", "布"), not with a word ("共中央": 共)."""
     tags = rjieba.tag(name)
     return not rjieba.has_word(name) and bool(tags) and tags[0][1].startswith("nr")
-
-
-_TITLE_END = re.compile(rf"(?:{_TITLE}|委员|委员长|常委|国务委员)$")
 
 
 def _name_before(question: str, end: int) -> str:
@@ -238,7 +238,6 @@ _GAVE_SPEECH = r"(?:作的|所作的?|发表的?|作了)[^，,。？?]{0,12}?(?:
 
 
 _SAID = r"说|谈|讲|认为|表示|称|提到|谈到|讲到|的说法|所说|所讲|介绍|看来|(?:为什么|为何|怎么|如何)(?:说|看)"
-_ACCOUNT = r"(?:据|按照?|根据|依照)"  # "据韩正介绍", "按照赵乐际的说法"
 
 
 def speakers_in(question: str, persons: list[str]) -> list[str]:
